@@ -1,0 +1,20 @@
+using Berth.Core.Containers;
+using Berth.Core.Lifecycle;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>The application services; the host adds a store and an engine.</summary>
+    public static IServiceCollection AddBerthCore(this IServiceCollection services)
+    {
+        services.AddSingleton<ContainerLocks>();
+        services.AddSingleton<EngineEventHub>();
+        services.AddSingleton<EngineStatus>();
+        services.AddSingleton<LifecycleExecutor>();
+        services.AddSingleton<Reconciler>();
+        services.AddSingleton<ContainerService>();
+        return services;
+    }
+}
