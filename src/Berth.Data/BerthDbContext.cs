@@ -42,8 +42,8 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(c => new { c.UserId, c.Hostname }).IsUnique().HasFilter(LiveFilter);
             e.HasIndex(c => c.Hostname).HasFilter(LiveFilter);
             e.HasIndex(c => new { c.CreatedAt, c.Id }).HasFilter(LiveFilter);
-            e.HasIndex(c => new { c.UserId, c.CreatedAt }).HasFilter(LiveFilter);
-            e.HasIndex(c => new { c.ProjectId, c.CreatedAt }).HasFilter(LiveFilter);
+            e.HasIndex(c => new { c.UserId, c.CreatedAt, c.Id }).HasFilter(LiveFilter);
+            e.HasIndex(c => new { c.ProjectId, c.CreatedAt, c.Id }).HasFilter(LiveFilter);
         });
 
         modelBuilder.Entity<TransitionRow>(e =>

@@ -107,14 +107,14 @@ namespace Berth.Data.Migrations
                     b.HasIndex("CreatedAt", "Id")
                         .HasFilter("\"DeletedAt\" IS NULL");
 
-                    b.HasIndex("ProjectId", "CreatedAt")
-                        .HasFilter("\"DeletedAt\" IS NULL");
-
-                    b.HasIndex("UserId", "CreatedAt")
-                        .HasFilter("\"DeletedAt\" IS NULL");
-
                     b.HasIndex("UserId", "Hostname")
                         .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("ProjectId", "CreatedAt", "Id")
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("UserId", "CreatedAt", "Id")
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Containers", (string)null);

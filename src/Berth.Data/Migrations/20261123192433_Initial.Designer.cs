@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Berth.Data.Migrations
 {
     [DbContext(typeof(BerthDbContext))]
-    [Migration("20261123192036_Initial")]
+    [Migration("20261123192433_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -110,14 +110,14 @@ namespace Berth.Data.Migrations
                     b.HasIndex("CreatedAt", "Id")
                         .HasFilter("\"DeletedAt\" IS NULL");
 
-                    b.HasIndex("ProjectId", "CreatedAt")
-                        .HasFilter("\"DeletedAt\" IS NULL");
-
-                    b.HasIndex("UserId", "CreatedAt")
-                        .HasFilter("\"DeletedAt\" IS NULL");
-
                     b.HasIndex("UserId", "Hostname")
                         .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("ProjectId", "CreatedAt", "Id")
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
+                    b.HasIndex("UserId", "CreatedAt", "Id")
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Containers", (string)null);

@@ -156,15 +156,15 @@ namespace Berth.Data.Migrations
                 filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Containers_ProjectId_CreatedAt",
+                name: "IX_Containers_ProjectId_CreatedAt_Id",
                 table: "Containers",
-                columns: new[] { "ProjectId", "CreatedAt" },
+                columns: new[] { "ProjectId", "CreatedAt", "Id" },
                 filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Containers_UserId_CreatedAt",
+                name: "IX_Containers_UserId_CreatedAt_Id",
                 table: "Containers",
-                columns: new[] { "UserId", "CreatedAt" },
+                columns: new[] { "UserId", "CreatedAt", "Id" },
                 filter: "\"DeletedAt\" IS NULL");
 
             migrationBuilder.CreateIndex(
