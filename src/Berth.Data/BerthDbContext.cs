@@ -1,0 +1,87 @@
+using Berth.Core.Accounts;
+using Berth.Core.Containers;
+using Berth.Data.Rows;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Berth.Data;
+
+internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) : DbContext(options)
+{
+    /// <summary>Partial indexes over live containers only; a deleted row frees its hostname.</summary>
+    internal const string LiveFilter = "\"DeletedAt\" IS NULL";
+
+    public DbSet<ContainerRow> Containers => Set<ContainerRow>();
+    public DbSet<TransitionRow> Transitions => Set<TransitionRow>();
+    public DbSet<UserRow> Users => Set<UserRow>();
+    public DbSet<TokenRow> Tokens => Set<TokenRow>();
+    public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no date type: UTC ticks compare and sort correctly as plain integers.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcTicksConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UtcTicksConverter>();
+
+        // Enum names, not ordinals: readable in the file and safe when members are reordered.
+        configurationBuilder.Properties<ContainerState>().HaveConversion<string>();
+        configurationBuilder.Properties<ContainerState?>().HaveConversion<string>();
+        configurationBuilder.Properties<ContainerOperation?>().HaveConversion<string>();
+        configurationBuilder.Properties<UserRole>().HaveConversion<string>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ContainerRow>(e =>
+        {
+            e.ToTable("Containers");
+            e.HasKey(c => c.Id);
+            e.Property(c => c.Version).IsConcurrencyToken();
+            // A token too, so that an update never revives or rewrites a deleted row.
+            e.Property(c => c.DeletedAt).IsConcurrencyToken();
+            e.HasIndex(c => new { c.UserId, c.Hostname }).IsUnique().HasFilter(LiveFilter);
+            e.HasIndex(c => c.Hostname).HasFilter(LiveFilter);
+            e.HasIndex(c => new { c.CreatedAt, c.Id }).HasFilter(LiveFilter);
+            e.HasIndex(c => new { c.UserId, c.CreatedAt, c.Id }).HasFilter(LiveFilter);
+            e.HasIndex(c => new { c.ProjectId, c.CreatedAt, c.Id }).HasFilter(LiveFilter);
+        });
+
+        modelBuilder.Entity<TransitionRow>(e =>
+        {
+            e.ToTable("StatusTransitions");
+            e.HasKey(t => t.Seq);
+            e.Property(t => t.Seq).ValueGeneratedOnAdd();
+            e.HasIndex(t => t.Id).IsUnique();
+            e.HasIndex(t => new { t.ContainerId, t.TransitionTime });
+            e.HasOne<ContainerRow>().WithMany().HasForeignKey(t => t.ContainerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<UserRow>(e =>
+        {
+            e.ToTable("Users");
+            e.HasKey(u => u.Id);
+            e.HasIndex(u => u.NormalizedEmail).IsUnique();
+            e.HasIndex(u => new { u.CreatedAt, u.Id });
+        });
+
+        modelBuilder.Entity<TokenRow>(e =>
+        {
+            e.ToTable("AccessTokens");
+            e.HasKey(t => t.Id);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasIndex(t => t.UserId);
+            e.HasOne<UserRow>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<IdempotencyRow>(e =>
+        {
+            e.ToTable("IdempotencyRecords");
+            e.HasKey(r => new { r.UserId, r.Key });
+            e.HasIndex(r => r.CreatedAt);
+        });
+    }
+
+    private sealed class UtcTicksConverter() : ValueConverter<DateTimeOffset, long>(
+        v => v.UtcTicks,
+        v => new DateTimeOffset(v, TimeSpan.Zero));
+}
