@@ -1,0 +1,38 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Berth.Api.Tests.Infrastructure;
+
+/// <summary>
+/// Direct access to the engine, for what only happens behind Berth's back (an outside kill) and for
+/// checking what Berth really created. Fails loudly when no engine answers.
+/// </summary>
+public static class DockerProbe
+{
+    private static readonly Lazy<DockerClient> s_client = new(() =>
+    {
+        var endpoint = Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host
+            ? host
+            : "unix:///var/run/docker.sock";
+        return new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+    });
+
+    public static DockerClient Client => s_client.Value;
+
+    public static async Task<IList<ContainerListResponse>> ReplicasAsync(string containerId) =>
+        await Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"berth.container={containerId}"] = true },
+            },
+        });
+
+    public static async Task<string> OnlyReplicaAsync(string containerId)
+    {
+        var replicas = await ReplicasAsync(containerId);
+        Assert.True(replicas.Count == 1, $"expected one replica of {containerId}, found {replicas.Count}");
+        return replicas[0].ID;
+    }
+}
