@@ -31,15 +31,17 @@ internal static partial class ErrorHandling
         {
             404 => (BerthError.NotFound, $"No route matches {request.Method} {request.Path}"),
             405 => (BerthError.MethodNotAllowed, $"Method {request.Method} is not allowed on {request.Path}"),
-            400 => (BerthError.ValidationError, "The request is not valid"),
+            // The catalogue has no 415: a body that is not JSON is a bad request like any other.
+            415 => (BerthError.ValidationError, "The request body must be JSON (Content-Type: application/json)"),
             401 => (BerthError.MissingToken, "Authentication required"),
             403 => (BerthError.InsufficientPermissions, "Not allowed"),
             412 => (BerthError.PreconditionFailed, "Precondition failed"),
             429 => (BerthError.RateLimited, "Too many requests"),
             503 => (BerthError.ExternalServiceError, "Service unavailable"),
+            < 500 => (BerthError.ValidationError, "The request is not valid"),
             _ => (BerthError.InternalServerError, UnexpectedMessage),
         };
-        return context.WriteErrorAsync(status, Envelope.Error(error, message));
+        return context.WriteErrorAsync(status == 415 ? error.Status : status, Envelope.Error(error, message));
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error answering {Method} {Path}")]
