@@ -17,8 +17,6 @@ public sealed class TokenCache
     private readonly ConcurrentDictionary<string, CachedCredential> _byHash = new(StringComparer.Ordinal);
     private long _generation;
 
-    public int Count => _byHash.Count;
-
     /// <summary>Read before loading from the store; pass to <see cref="Add"/>.</summary>
     internal long Generation => Interlocked.Read(ref _generation);
 
