@@ -1,0 +1,287 @@
+using System.Text.RegularExpressions;
+using Berth.Core.Errors;
+using Berth.Core.Persistence;
+
+namespace Berth.Core.Accounts;
+
+/// <summary>Users, their personal access tokens, and turning a presented token into a user.</summary>
+public sealed partial class AccountService(IAccountStore store, TokenCache cache, TimeProvider timeProvider)
+{
+    public const string BootstrapAdminEmail = "admin@berth.local";
+    public const int MaxNameLength = 100;
+    public const int MaxListLimit = 100;
+    private const int MaxEmailLength = 254;
+    private const string BootstrapAdminName = "Administrator";
+    private const string BootstrapTokenName = "bootstrap";
+
+    public async Task<User> CreateUserAsync(string? email, string? name, string? role, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var normalizedEmail = ValidateEmail(errors, email);
+        var trimmedName = ValidateName(errors, "name", name);
+        var parsedRole = ValidateRole(errors, role, required: true);
+        errors.ThrowIfAny();
+
+        if (await store.FindUserByEmailAsync(normalizedEmail, cancellationToken) is not null)
+        {
+            throw EmailTaken();
+        }
+        var now = timeProvider.GetUtcNow();
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(now),
+            Email = normalizedEmail,
+            Name = trimmedName,
+            Role = parsedRole!.Value,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        // The store enforces uniqueness too, for two creates that race past the check above.
+        await store.AddUserAsync(user, cancellationToken);
+        return user;
+    }
+
+    public async Task<User> GetUserAsync(Guid id, CancellationToken cancellationToken) =>
+        await store.FindUserAsync(id, cancellationToken) ?? throw BerthException.NotFound("User");
+
+    public Task<Page<User>> ListUsersAsync(int page, int limit, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        if (page < 1)
+        {
+            errors.Add("page", "must be 1 or more");
+        }
+        if (limit is < 1 or > MaxListLimit)
+        {
+            errors.Add("limit", $"must be from 1 to {MaxListLimit}");
+        }
+        errors.ThrowIfAny();
+        return store.ListUsersAsync(page, limit, cancellationToken);
+    }
+
+    public async Task<User> UpdateUserAsync(Guid id, string? role, bool? banned, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var parsedRole = ValidateRole(errors, role, required: false);
+        errors.ThrowIfAny();
+
+        var user = await GetUserAsync(id, cancellationToken);
+        var updated = user with
+        {
+            Role = parsedRole ?? user.Role,
+            Banned = banned ?? user.Banned,
+        };
+        if (updated == user)
+        {
+            return user;
+        }
+        updated = updated with { UpdatedAt = timeProvider.GetUtcNow() };
+        await store.UpdateUserAsync(updated, cancellationToken);
+        // After the write: a request that loads the user from now on sees the ban or the new role.
+        cache.InvalidateUser(id);
+        return updated;
+    }
+
+    /// <summary>Mints a token for the user; the plaintext is returned here and never again.</summary>
+    public async Task<(AccessToken Token, string Plaintext)> CreateTokenAsync(
+        Guid userId, string? name, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var errors = new FieldErrors();
+        var trimmedName = ValidateName(errors, "name", name);
+        if (expiresAt is { } expiry && expiry <= now)
+        {
+            errors.Add("expires_at", "must be in the future");
+        }
+        errors.ThrowIfAny();
+
+        _ = await GetUserAsync(userId, cancellationToken);
+        var plaintext = TokenHasher.Generate();
+        var token = NewToken(userId, trimmedName, plaintext, expiresAt, now);
+        await store.AddTokenAsync(token, cancellationToken);
+        return (token, plaintext);
+    }
+
+    /// <summary>The user's live (not revoked) tokens, expired ones included so they can be cleaned up.</summary>
+    public Task<IReadOnlyList<AccessToken>> ListTokensAsync(Guid userId, CancellationToken cancellationToken) =>
+        store.ListTokensAsync(userId, cancellationToken);
+
+    public async Task RevokeTokenAsync(Guid userId, Guid tokenId, CancellationToken cancellationToken)
+    {
+        if (!await store.RevokeTokenAsync(userId, tokenId, timeProvider.GetUtcNow(), cancellationToken))
+        {
+            throw BerthException.NotFound("Token");
+        }
+        cache.InvalidateToken(tokenId);
+    }
+
+    /// <summary>Runs on every request; a cache hit touches no store.</summary>
+    public async ValueTask<AuthenticationResult> AuthenticateAsync(string? plaintext, CancellationToken cancellationToken)
+    {
+        if (!TokenHasher.HasTokenShape(plaintext))
+        {
+            return AuthenticationResult.InvalidToken;
+        }
+        var hash = TokenHasher.Hash(plaintext!);
+        if (!cache.TryGet(hash, out var credential))
+        {
+            var generation = cache.Generation;
+            var token = await store.FindTokenByHashAsync(hash, cancellationToken);
+            if (token is null || token.RevokedAt is not null)
+            {
+                return AuthenticationResult.InvalidToken;
+            }
+            var user = await store.FindUserAsync(token.UserId, cancellationToken);
+            if (user is null)
+            {
+                return AuthenticationResult.InvalidToken;
+            }
+            credential = new CachedCredential(user, token);
+            cache.Add(hash, credential, generation);
+        }
+
+        if (credential.Token.ExpiresAt is { } expiresAt && expiresAt <= timeProvider.GetUtcNow())
+        {
+            return AuthenticationResult.ExpiredToken;
+        }
+        if (credential.User.Banned)
+        {
+            return AuthenticationResult.BannedAccount;
+        }
+        return new AuthenticationResult.Success(credential.User, credential.Token);
+    }
+
+    /// <summary>
+    /// Makes sure someone can administer this server. With a configured token: the admin
+    /// <see cref="BootstrapAdminEmail"/> exists, is an unbanned admin, and holds a token with exactly
+    /// that hash (idempotent across restarts); returns null. Without one: on an empty store, creates
+    /// the admin and a fresh token and returns its plaintext (to be shown once); otherwise null.
+    /// </summary>
+    public async Task<string?> EnsureBootstrapAdminAsync(string? configuredToken, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(configuredToken))
+        {
+            var anyone = await store.ListUsersAsync(1, 1, cancellationToken);
+            if (anyone.Total > 0)
+            {
+                return null;
+            }
+            var created = await EnsureAdminUserAsync(cancellationToken);
+            var plaintext = TokenHasher.Generate();
+            await store.AddTokenAsync(NewToken(created.Id, BootstrapTokenName, plaintext, null, timeProvider.GetUtcNow()), cancellationToken);
+            return plaintext;
+        }
+
+        if (!TokenHasher.HasTokenShape(configuredToken))
+        {
+            throw new InvalidOperationException(
+                $"The configured bootstrap admin token must start with '{TokenHasher.Prefix}' and contain no spaces.");
+        }
+        var admin = await EnsureAdminUserAsync(cancellationToken);
+        var hash = TokenHasher.Hash(configuredToken);
+        var existing = await store.FindTokenByHashAsync(hash, cancellationToken);
+        if (existing is null)
+        {
+            await store.AddTokenAsync(NewToken(admin.Id, BootstrapTokenName, configuredToken, null, timeProvider.GetUtcNow()), cancellationToken);
+            return null;
+        }
+        if (existing.UserId != admin.Id || existing.RevokedAt is not null
+            || existing.ExpiresAt is { } expiry && expiry <= timeProvider.GetUtcNow())
+        {
+            // The hash is unique in the store, so this token cannot be handed out again.
+            throw new InvalidOperationException(
+                "The configured bootstrap admin token was revoked, has expired or belongs to another user; configure a new one.");
+        }
+        return null;
+    }
+
+    private async Task<User> EnsureAdminUserAsync(CancellationToken cancellationToken)
+    {
+        var admin = await store.FindUserByEmailAsync(BootstrapAdminEmail, cancellationToken);
+        if (admin is null)
+        {
+            var now = timeProvider.GetUtcNow();
+            admin = new User
+            {
+                Id = Guid.CreateVersion7(now),
+                Email = BootstrapAdminEmail,
+                Name = BootstrapAdminName,
+                Role = UserRole.Admin,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            await store.AddUserAsync(admin, cancellationToken);
+            return admin;
+        }
+        if (!admin.IsAdmin || admin.Banned)
+        {
+            // The configured token is the operator's way back in; it must not be locked out.
+            return await UpdateUserAsync(admin.Id, "admin", banned: false, cancellationToken);
+        }
+        return admin;
+    }
+
+    private AccessToken NewToken(Guid userId, string name, string plaintext, DateTimeOffset? expiresAt, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        UserId = userId,
+        Name = name,
+        TokenHash = TokenHasher.Hash(plaintext),
+        Prefix = TokenHasher.DisplayPrefix(plaintext),
+        ExpiresAt = expiresAt,
+        CreatedAt = now,
+    };
+
+    private static string ValidateEmail(FieldErrors errors, string? email)
+    {
+        var trimmed = email?.Trim() ?? "";
+        if (trimmed.Length == 0)
+        {
+            errors.Add("email", "is required");
+        }
+        else if (trimmed.Length > MaxEmailLength || !EmailShape().IsMatch(trimmed))
+        {
+            errors.Add("email", "must be an email address like name@example.com");
+        }
+        return trimmed.ToLowerInvariant();
+    }
+
+    private static string ValidateName(FieldErrors errors, string field, string? name)
+    {
+        var trimmed = name?.Trim() ?? "";
+        if (trimmed.Length == 0)
+        {
+            errors.Add(field, "is required");
+        }
+        else if (trimmed.Length > MaxNameLength)
+        {
+            errors.Add(field, $"must be at most {MaxNameLength} characters");
+        }
+        return trimmed;
+    }
+
+    private static UserRole? ValidateRole(FieldErrors errors, string? role, bool required)
+    {
+        switch (role)
+        {
+            case "admin":
+                return UserRole.Admin;
+            case "user":
+                return UserRole.User;
+            case null when !required:
+                return null;
+            case null or "" when required:
+                errors.Add("role", "is required (admin or user)");
+                return null;
+            default:
+                errors.Add("role", "must be one of admin, user");
+                return null;
+        }
+    }
+
+    private static BerthException EmailTaken() =>
+        new(BerthError.AlreadyExists, "A user with this email already exists");
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex EmailShape();
+}

@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using Berth.Core.Accounts;
+using Microsoft.AspNetCore.Authorization;
+
+namespace Berth.Server.Accounts;
+
+internal static class AccountsSetup
+{
+    public const string AdminPolicy = "admin";
+
+    public static IHostApplicationBuilder AddBerthAuthentication(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            // Every endpoint needs a token unless it says AllowAnonymous.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireClaim(BerthClaims.Role, BerthClaims.AdminRole));
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddBerthAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddScoped<AccountService>();
+        return builder;
+    }
+
+    /// <summary>The authenticated caller of an endpoint that requires authentication.</summary>
+    public static Caller GetCaller(this HttpContext context)
+    {
+        var user = context.User;
+        if (user.Identity?.IsAuthenticated != true
+            || !Guid.TryParse(user.FindFirstValue(BerthClaims.UserId), out var userId))
+        {
+            throw new InvalidOperationException("GetCaller was called on a request that is not authenticated.");
+        }
+        Guid? tokenId = Guid.TryParse(user.FindFirstValue(BerthClaims.TokenId), out var id) ? id : null;
+        return new Caller(userId, user.HasClaim(BerthClaims.Role, BerthClaims.AdminRole), tokenId);
+    }
+}

@@ -1,0 +1,55 @@
+using Berth.Server.Accounts;
+using Berth.Server.Api;
+using Berth.Server.Health;
+using Berth.Server.Http;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>The whole host in two calls, so that Program.cs and the tests' factory build the same server.</summary>
+internal static class BerthHost
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static IHostApplicationBuilder AddBerth(this IHostApplicationBuilder builder)
+    {
+        builder.AddBerthDefaultUrl();
+        builder.AddBerthOptions();
+        builder.AddBerthDataProtection();
+        builder.AddBerthHttp();
+        builder.AddBerthStorage();
+        builder.AddBerthEngine();
+        builder.AddBerthAuthentication();
+        builder.AddBerthAccounts();
+        builder.AddBerthHealth();
+        builder.AddBerthOpenApi();
+        builder.AddBerthStartup();
+        return builder;
+    }
+
+    public static WebApplication MapBerth(this WebApplication app)
+    {
+        app.UseBerthErrors();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapBerthHealth();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapAccountsApi();
+        return app;
+    }
+
+    /// <summary>Loopback only unless told otherwise: a fresh install must not be reachable from the network.</summary>
+    private static void AddBerthDefaultUrl(this IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var configured = !string.IsNullOrEmpty(configuration["urls"])
+            || !string.IsNullOrEmpty(configuration["http_ports"])
+            || !string.IsNullOrEmpty(configuration["https_ports"])
+            || configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (!configured)
+        {
+            configuration["urls"] = DefaultUrl;
+        }
+    }
+}

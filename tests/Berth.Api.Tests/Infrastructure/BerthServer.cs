@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Berth.Core.Accounts;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Berth.Api.Tests.Infrastructure;
+
+/// <summary>
+/// One real Berth server per test class (use as <c>IClassFixture&lt;BerthServer&gt;</c>), with its own
+/// data directory (deleted on dispose) and a bootstrap admin token known to the tests.
+/// </summary>
+public sealed class BerthServer : WebApplicationFactory<Program>
+{
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly Lazy<HttpClient> _admin;
+    private readonly Lazy<HttpClient> _anonymous;
+
+    public BerthServer()
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "berth-api-tests", Guid.NewGuid().ToString("N"));
+        AdminToken = TokenHasher.Generate();
+        _admin = new(() => ClientWithToken(AdminToken));
+        _anonymous = new(() => NewClient());
+    }
+
+    public string DataDirectory { get; }
+
+    public string AdminToken { get; }
+
+    /// <summary>Authenticated as the bootstrap admin.</summary>
+    public HttpClient AdminClient => _admin.Value;
+
+    /// <summary>Sends no Authorization header.</summary>
+    public HttpClient Anonymous => _anonymous.Value;
+
+    public HttpClient ClientWithToken(string token)
+    {
+        var client = NewClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>The admin creates a user and mints a token for it, both through the API.</summary>
+    public async Task<(Guid UserId, HttpClient Client)> CreateUserClientAsync(string role = "user")
+    {
+        var (userId, token) = await CreateUserWithTokenAsync(role);
+        return (userId, ClientWithToken(token));
+    }
+
+    public async Task<(Guid UserId, string Token)> CreateUserWithTokenAsync(string role = "user")
+    {
+        var created = await AdminClient.PostAsJsonAsync("/api/v1/users", new
+        {
+            email = $"{Guid.NewGuid():N}@example.com",
+            name = "Test user",
+            role,
+        });
+        var user = await created.ReadDataAsync(HttpStatusCode.Created);
+        var userId = user.GetProperty("id").GetGuid();
+
+        var minted = await AdminClient.PostAsJsonAsync($"/api/v1/users/{userId}/tokens", new { name = "test" });
+        var token = await minted.ReadDataAsync(HttpStatusCode.Created);
+        return (userId, token.GetProperty("token").GetString()!);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Berth:DataDirectory", DataDirectory);
+        builder.UseSetting("Berth:BootstrapAdminToken", AdminToken);
+        // Engine waits are generous: CI machines are slow and loaded.
+        builder.UseSetting("Berth:Lifecycle:ConfirmTimeout", "00:01:30");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        DeleteDataDirectory();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        DeleteDataDirectory();
+    }
+
+    private HttpClient NewClient()
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.Timeout = RequestTimeout;
+        return client;
+    }
+
+    private void DeleteDataDirectory()
+    {
+        try
+        {
+            if (Directory.Exists(DataDirectory))
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A file still held open by a process that is shutting down; the OS temp cleanup gets it.
+        }
+    }
+}
