@@ -1,6 +1,8 @@
 using Berth.Core.Containers;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
+using Berth.Server.Accounts;
+using Berth.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Berth.Server.Api;
@@ -59,7 +61,7 @@ internal static class ContainersApi
 
         var result = await containers.ListAsync(http.GetCaller(),
             new ContainerListFilter(projectId, environment_id, stateFilter, pageNumber, pageSize), cancellationToken);
-        return TypedResults.Ok(Envelope.List(result.Map(ContainerRecord.From), "Containers retrieved successfully"));
+        return TypedResults.Ok(Envelope.Of(result, ContainerRecord.From, "Containers retrieved successfully"));
     }
 
     private static async Task<Ok<DataEnvelope<ContainerRecord>>> CreateAsync(
@@ -79,7 +81,7 @@ internal static class ContainersApi
     private static async Task<Ok<DataEnvelope<ContainerRecord>>> UpdateAsync(
         HttpContext http, ContainerService containers, string id, ContainerBody body, CancellationToken cancellationToken)
     {
-        var container = await containers.UpdateAsync(http.GetCaller(), id, body.ToUpdate(), ETags.IfMatch(http.Request), cancellationToken);
+        var container = await containers.UpdateAsync(http.GetCaller(), id, body.ToUpdate(), http.Request.ExpectedVersion(), cancellationToken);
         return WithETag(http, container,
             container.HasPendingChanges ? "Container updated; deploy to apply the changes" : "Container updated");
     }
@@ -87,8 +89,8 @@ internal static class ContainersApi
     private static async Task<Ok<DataEnvelope<ContainerRecord>>> DeleteAsync(
         HttpContext http, ContainerService containers, string id, CancellationToken cancellationToken)
     {
-        var container = await containers.DeleteAsync(http.GetCaller(), id, ETags.IfMatch(http.Request), cancellationToken);
-        return TypedResults.Ok(Envelope.Data(ContainerRecord.From(container), "Container deleted successfully"));
+        var container = await containers.DeleteAsync(http.GetCaller(), id, http.Request.ExpectedVersion(), cancellationToken);
+        return TypedResults.Ok(Envelope.Of(ContainerRecord.From(container), "Container deleted successfully"));
     }
 
     private static async Task<Ok<DataEnvelope<ContainerRecord>>> OperateAsync(
@@ -104,7 +106,7 @@ internal static class ContainersApi
         TimeSpan? gracePeriod = graceSeconds < 0 ? null : TimeSpan.FromSeconds(graceSeconds);
 
         var container = await containers.OperateAsync(
-            http.GetCaller(), id, op, gracePeriod, ETags.IfMatch(http.Request), cancellationToken);
+            http.GetCaller(), id, op, gracePeriod, http.Request.ExpectedVersion(), cancellationToken);
         return WithETag(http, container, SuccessMessage(op, container));
     }
 
@@ -129,13 +131,13 @@ internal static class ContainersApi
             },
             order == "asc" ? SortOrder.Ascending : SortOrder.Descending);
         var result = await containers.ListStatusLogsAsync(http.GetCaller(), id, query, cancellationToken);
-        return TypedResults.Ok(Envelope.List(result.Map(StatusLogRecord.From), "Container status logs retrieved successfully"));
+        return TypedResults.Ok(Envelope.Of(result, StatusLogRecord.From, "Container status logs retrieved successfully"));
     }
 
     private static Ok<DataEnvelope<ContainerRecord>> WithETag(HttpContext http, Container container, string message)
     {
-        http.Response.Headers.ETag = container.ETag;
-        return TypedResults.Ok(Envelope.Data(ContainerRecord.From(container), message));
+        http.Response.SetETag(container);
+        return TypedResults.Ok(Envelope.Of(ContainerRecord.From(container), message));
     }
 
     private static string SuccessMessage(ContainerOperation operation, Container container) =>

@@ -20,6 +20,7 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
+        builder.AddBerthLifecycle();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -36,6 +37,7 @@ internal static class BerthHost
         app.MapBerthHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
+        app.MapContainersApi();
         return app;
     }
 

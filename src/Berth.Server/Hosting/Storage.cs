@@ -1,4 +1,7 @@
 using Berth.Core;
+using Berth.Core.Persistence;
+using Berth.Data;
+using Berth.Docker;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Hosting;
@@ -8,27 +11,36 @@ internal delegate Task MigrateStore(IServiceProvider services, CancellationToken
 
 internal static class Storage
 {
-    public const string DatabaseFileName = "berth.db";
-
-    /// <summary>The one place the store is chosen.</summary>
+    /// <summary>The one place the store is chosen: SQLite in the data directory, live containers cached in memory.</summary>
     public static IHostApplicationBuilder AddBerthStorage(this IHostApplicationBuilder builder)
     {
-        // wired when Berth.Data / Berth.Docker land:
-        // builder.Services.AddSqliteStore(sp => DatabasePath(sp));
-        // builder.Services.AddSingleton<MigrateStore>((services, ct) => services.MigrateStoreAsync(ct));
-        builder.Services.AddTemporaryInMemoryStores();
-        builder.Services.AddSingleton<MigrateStore>((_, _) => Task.CompletedTask);
+        builder.Services.AddSqliteStore(sp =>
+            SqliteStoreServiceCollectionExtensions.DatabasePathIn(sp.GetRequiredService<IOptions<BerthOptions>>().Value.DataDirectory));
+        builder.Services.Decorate<IContainerStore>(inner => new CachingContainerStore(inner));
+        builder.Services.AddSingleton<MigrateStore>((services, ct) => services.MigrateStoreAsync(ct));
         return builder;
     }
 
-    /// <summary>The engine that runs workloads. /readyz reports not-ready while none is registered.</summary>
+    /// <summary>The engine that runs workloads: the Docker host of <c>Berth:Docker:Endpoint</c>.</summary>
     public static IHostApplicationBuilder AddBerthEngine(this IHostApplicationBuilder builder)
     {
-        // wired when Berth.Data / Berth.Docker land:
-        // builder.Services.AddDockerEngine(_ => { });
+        builder.Services.AddSingleton<InstanceIdentity>();
+        builder.Services.AddDockerEngine(_ => { });
+        // Berth:Docker:InstanceId overrides the stored id (the bench runs several servers on one engine).
+        builder.Services.AddOptions<DockerEngineOptions>()
+            .Configure<InstanceIdentity, IConfiguration>((options, identity, configuration) =>
+                options.InstanceId = configuration["Berth:Docker:InstanceId"] is { Length: > 0 } configured ? configured : identity.Id);
         return builder;
     }
 
-    public static string DatabasePath(IServiceProvider services) =>
-        Path.Combine(services.GetRequiredService<IOptions<BerthOptions>>().Value.DataDirectory, DatabaseFileName);
+    /// <summary>Wraps the registered <typeparamref name="TService"/> (a singleton) in a decorator.</summary>
+    private static void Decorate<TService>(this IServiceCollection services, Func<TService, TService> decorate)
+        where TService : class
+    {
+        var registered = services.Last(d => d.ServiceType == typeof(TService));
+        services.Remove(registered);
+        services.AddSingleton(sp => decorate((TService)(registered.ImplementationInstance
+            ?? registered.ImplementationFactory?.Invoke(sp)
+            ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!))));
+    }
 }

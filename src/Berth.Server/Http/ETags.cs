@@ -56,4 +56,22 @@ internal static class ETags
                 new Dictionary<string, object?> { ["current_etag"] = $"\"{currentVersion}\"" });
         }
     }
+
+    /// <summary>
+    /// The one version an <c>If-Match</c> names, for services that check it under their own lock;
+    /// null when there is no header or it is <c>*</c>.
+    /// </summary>
+    public static long? ExpectedVersion(this HttpRequest request)
+    {
+        var ifMatch = request.ParseIfMatch();
+        if (!ifMatch.Present || ifMatch.Any)
+        {
+            return null;
+        }
+        if (ifMatch.Versions.Count != 1)
+        {
+            throw new BerthException(BerthError.PreconditionFailed, "If-Match must name exactly one ETag of this resource");
+        }
+        return ifMatch.Versions[0];
+    }
 }
