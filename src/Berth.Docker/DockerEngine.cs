@@ -1,0 +1,480 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Berth.Core.Engine;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Docker;
+
+/// <summary>
+/// <see cref="IContainerEngine"/> on one Docker host: Berth places the N replicas of a workload itself
+/// and finds them again by their labels.
+/// </summary>
+internal sealed class DockerEngine : IContainerEngine
+{
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How far back an event subscription replays. The engine's clock is the reference for "since";
+    /// a little slack covers a clock step between this process and a local engine.
+    /// </summary>
+    private static readonly TimeSpan WatchReplay = TimeSpan.FromSeconds(1);
+
+    /// <summary>Without a bound, a replica list that keeps changing under an operation would never let it finish.</summary>
+    private const int MaxActPasses = 3;
+
+    /// <summary>Actions that change nothing Berth observes; exec actions also carry command lines, which may hold secrets.</summary>
+    private static readonly string[] IgnoredActionPrefixes =
+        ["exec_", "attach", "resize", "top", "archive-path", "extract-to-dir", "export", "commit", "copy"];
+
+    private readonly DockerConnection _docker;
+    private readonly string _instanceId;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DockerEngine> _logger;
+
+    // Each container's replica ids as last seen, so that lifecycle operations act at once instead of
+    // listing first. A stale entry costs nothing: the observation that follows every action shows
+    // replicas the list missed, and those are acted on too.
+    private readonly ConcurrentDictionary<Guid, string[]> _replicaIds = new();
+
+    // Whether an exited replica was OOM-killed. Only an inspect tells, and the answer cannot change
+    // until the replica runs again, so it is asked once per exit rather than on every observation.
+    private readonly ConcurrentDictionary<string, bool> _oomKilled = new(StringComparer.Ordinal);
+
+    public DockerEngine(DockerConnection docker, IOptions<DockerEngineOptions> options, TimeProvider time, ILogger<DockerEngine> logger)
+    {
+        _docker = docker;
+        _instanceId = options.Value.InstanceId;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(PingTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await _docker.CallAsync("answer a ping", (client, ct) => client.System.PingAsync(ct), linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EngineUnavailableException(
+                $"Docker engine at {_docker.Endpoint} is unreachable: no answer to a ping within {PingTimeout.TotalSeconds:0} s.", e);
+        }
+    }
+
+    public async Task<WorkloadObservation> ApplyAsync(WorkloadSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfNegative(spec.Replicas);
+
+        var existing = await ListAsync(spec.ContainerId, cancellationToken).ConfigureAwait(false);
+
+        // One replica per index; should two ever claim one, the running one stays.
+        var kept = new Dictionary<int, ContainerListResponse>();
+        var excess = new List<ContainerListResponse>();
+        foreach (var container in existing.OrderByDescending(c => c.State == "running"))
+        {
+            if (ReplicaLabels.Index(container.Labels) is { } index && index < spec.Replicas && kept.TryAdd(index, container))
+            {
+                continue;
+            }
+            excess.Add(container);
+        }
+
+        // At most one pull, shared by every replica that finds the image missing.
+        var pull = new Lazy<Task>(() => PullAsync(spec.Image, cancellationToken));
+        var creations = Enumerable.Range(0, spec.Replicas)
+            .Where(index => !kept.ContainsKey(index))
+            .Select(index => CreateReplicaAsync(spec, index, pull, cancellationToken))
+            .ToList();
+        var removals = excess.Select(c => RemoveReplicaAsync(spec.ContainerId, c.ID, cancellationToken)).ToList();
+        await Task.WhenAll([.. creations, .. removals]).ConfigureAwait(false);
+
+        // Built from what was listed and created rather than listed again: nothing else changes
+        // Berth's replicas in between, and Apply sits on the path of create and deploy.
+        var replicas = new List<ReplicaObservation>(spec.Replicas);
+        foreach (var container in kept.Values)
+        {
+            if (ReplicaMapper.Map(container) is { } replica)
+            {
+                replicas.Add(replica);
+            }
+        }
+        foreach (var creation in creations)
+        {
+            replicas.Add(await creation.ConfigureAwait(false));
+        }
+        return Remember(new WorkloadObservation(spec.ContainerId, [.. replicas.OrderBy(r => r.Index)]));
+    }
+
+    public Task<WorkloadObservation> StartAsync(Guid containerId, CancellationToken cancellationToken) =>
+        ActOnEveryReplicaAsync(containerId, "start", static state => state == ReplicaState.Running, (client, id, ct) =>
+            client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+
+    public Task<WorkloadObservation> StopAsync(Guid containerId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        // The engine counts the grace period in whole seconds; rounding up never cuts a shutdown short.
+        var seconds = (uint)Math.Min(uint.MaxValue, Math.Ceiling(Math.Max(0, grace.TotalSeconds)));
+        return ActOnEveryReplicaAsync(containerId, "stop", IsNotRunning, (client, id, ct) =>
+            client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }, ct), cancellationToken);
+    }
+
+    public Task<WorkloadObservation> KillAsync(Guid containerId, CancellationToken cancellationToken) =>
+        ActOnEveryReplicaAsync(containerId, "kill", IsNotRunning, (client, id, ct) =>
+            client.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, ct), cancellationToken);
+
+    public Task<WorkloadObservation> PauseAsync(Guid containerId, CancellationToken cancellationToken) =>
+        ActOnEveryReplicaAsync(containerId, "pause", static state => state == ReplicaState.Paused, (client, id, ct) =>
+            client.Containers.PauseContainerAsync(id, ct), cancellationToken);
+
+    public Task<WorkloadObservation> UnpauseAsync(Guid containerId, CancellationToken cancellationToken) =>
+        ActOnEveryReplicaAsync(containerId, "unpause", static state => state == ReplicaState.Running, (client, id, ct) =>
+            client.Containers.UnpauseContainerAsync(id, ct), cancellationToken);
+
+    private static bool IsNotRunning(ReplicaState state) =>
+        state is ReplicaState.Created or ReplicaState.Exited or ReplicaState.Dead;
+
+    public async Task RemoveAsync(Guid containerId, CancellationToken cancellationToken)
+    {
+        // Listed rather than taken from the cache: removal has to be complete, not quick.
+        var existing = await ListAsync(containerId, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(existing.Select(c => RemoveReplicaAsync(containerId, c.ID, cancellationToken))).ConfigureAwait(false);
+        _replicaIds.TryRemove(containerId, out _);
+    }
+
+    public async Task<WorkloadObservation> ObserveAsync(Guid containerId, CancellationToken cancellationToken)
+    {
+        var containers = await ListAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var replicas = await ObserveReplicasAsync(containers, cancellationToken).ConfigureAwait(false);
+        return Remember(new WorkloadObservation(containerId, replicas));
+    }
+
+    public async Task<IReadOnlyList<WorkloadObservation>> ObserveAllAsync(CancellationToken cancellationToken)
+    {
+        var containers = await ListAsync(null, cancellationToken).ConfigureAwait(false);
+        var groups = containers
+            .Select(c => (ContainerId: ReplicaLabels.ContainerId(c.Labels), Container: c))
+            .Where(g => g.ContainerId is not null)
+            .GroupBy(g => g.ContainerId!.Value, g => g.Container);
+        var observations = await Task.WhenAll(groups.Select(async group =>
+            new WorkloadObservation(group.Key, await ObserveReplicasAsync([.. group], cancellationToken).ConfigureAwait(false))))
+            .ConfigureAwait(false);
+
+        foreach (var observation in observations)
+        {
+            Remember(observation);
+        }
+        var seen = observations.Select(o => o.ContainerId).ToHashSet();
+        foreach (var gone in _replicaIds.Keys.Where(id => !seen.Contains(id)))
+        {
+            _replicaIds.TryRemove(gone, out _);
+        }
+        return observations.Where(o => o.Exists).ToList();
+    }
+
+    /// <summary>
+    /// Events of this instance's replicas. The subscription asks the engine to replay from a moment
+    /// just before this method was called: every event that happens after the call is delivered, even
+    /// one that happens before the engine has set the subscription up (the engine keeps its last 256
+    /// events for such replays). An event may therefore arrive twice or from slightly before the
+    /// call; consumers treat an event as "observe now", so that is harmless.
+    /// </summary>
+    public IAsyncEnumerable<EngineEvent> WatchAsync(CancellationToken cancellationToken)
+    {
+        var since = _time.GetUtcNow() - WatchReplay;
+        return WatchFromAsync(since, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<EngineEvent> WatchFromAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var parameters = new ContainerEventsParameters
+        {
+            Since = UnixTime(since),
+            Filters = new Dictionary<string, IDictionary<string, bool>>(StringComparer.Ordinal)
+            {
+                ["type"] = new Dictionary<string, bool>(StringComparer.Ordinal) { ["container"] = true },
+                ["label"] = new Dictionary<string, bool>(StringComparer.Ordinal) { [$"{ReplicaLabels.Instance}={_instanceId}"] = true },
+            },
+        };
+
+        // The client reports events through a callback; a channel turns them into this enumeration
+        // without blocking the connection's reader on a slow consumer.
+        var channel = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var progress = new SynchronousProgress<Message>(message =>
+        {
+            if (EngineEvents.From(message) is { } engineEvent && !IsIgnored(engineEvent.Action))
+            {
+                channel.Writer.TryWrite(engineEvent);
+            }
+        });
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        DockerLog.WatchStarted(_logger, since);
+        var pump = PumpEventsAsync(parameters, progress, channel.Writer, stop.Token);
+        try
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    // Throws the pump's EngineUnavailableException when the connection failed.
+                    more = await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    yield break;
+                }
+                if (!more)
+                {
+                    yield break;
+                }
+                while (channel.Reader.TryRead(out var engineEvent))
+                {
+                    yield return engineEvent;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private async Task PumpEventsAsync(ContainerEventsParameters parameters, IProgress<Message> progress, ChannelWriter<EngineEvent> writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _docker.CallAsync("stream events", (client, ct) => client.System.MonitorEventsAsync(parameters, progress, ct), cancellationToken)
+                .ConfigureAwait(false);
+            DockerLog.WatchEnded(_logger);
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            // Ended by the consumer: a quiet end. Anything else reaches the consumer as the channel's error.
+            writer.TryComplete(cancellationToken.IsCancellationRequested ? null : e);
+        }
+    }
+
+    private static bool IsIgnored(string action) =>
+        IgnoredActionPrefixes.Any(prefix => action.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static string UnixTime(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var seconds = ticks / TimeSpan.TicksPerSecond;
+        var nanoseconds = ticks % TimeSpan.TicksPerSecond * 100;
+        return string.Create(CultureInfo.InvariantCulture, $"{seconds}.{nanoseconds:D9}");
+    }
+
+    /// <summary>
+    /// Acts on every replica at once, then observes. The engine refuses an action on a replica that is
+    /// already where the action leads (unpausing a running replica, killing a stopped one), with 409 or
+    /// 500 depending on the action and the engine's version; so a refusal counts as a failure only when
+    /// the observation shows the replica is not where <paramref name="done"/> wants it.
+    /// </summary>
+    private async Task<WorkloadObservation> ActOnEveryReplicaAsync(
+        Guid containerId,
+        string action,
+        Func<ReplicaState, bool> done,
+        Func<DockerClient, string, CancellationToken, Task> act,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyCollection<string> targets;
+        if (_replicaIds.TryGetValue(containerId, out var known))
+        {
+            targets = known;
+        }
+        else
+        {
+            var before = await ObserveAsync(containerId, cancellationToken).ConfigureAwait(false);
+            if (!before.Exists)
+            {
+                return before;
+            }
+            targets = [.. before.Replicas.Select(r => r.EngineId)];
+        }
+
+        var acted = new HashSet<string>(StringComparer.Ordinal);
+        for (var pass = 1; ; pass++)
+        {
+            var refusals = await Task.WhenAll(targets.Select(engineId => ActOnReplicaAsync(containerId, action, engineId, act, cancellationToken)))
+                .ConfigureAwait(false);
+            acted.UnionWith(targets);
+
+            var observation = await ObserveAsync(containerId, cancellationToken).ConfigureAwait(false);
+            foreach (var (engineId, refusal) in refusals)
+            {
+                // Gone since (a replica that is not there is not left undone) or already done: fine.
+                if (refusal is not null && observation.Replicas.FirstOrDefault(r => r.EngineId == engineId) is { } replica && !done(replica.State))
+                {
+                    throw refusal;
+                }
+            }
+
+            targets = [.. observation.Replicas.Select(r => r.EngineId).Where(id => !acted.Contains(id))];
+            if (targets.Count == 0 || pass == MaxActPasses)
+            {
+                return observation;
+            }
+            DockerLog.ReplicasChanged(_logger, containerId);
+        }
+    }
+
+    /// <returns>The engine's refusal, to be judged against the observation that follows.</returns>
+    private async Task<(string EngineId, EngineUnavailableException? Refusal)> ActOnReplicaAsync(
+        Guid containerId,
+        string action,
+        string engineId,
+        Func<DockerClient, string, CancellationToken, Task> act,
+        CancellationToken cancellationToken)
+    {
+        var shortId = ReplicaLabels.Short(engineId);
+        DockerLog.ReplicaAction(_logger, action, shortId, containerId);
+        try
+        {
+            await _docker.CallAsync($"{action} replica {shortId}", (client, ct) => act(client, engineId, ct), cancellationToken, HttpStatusCode.NotFound)
+                .ConfigureAwait(false);
+            return (engineId, null);
+        }
+        catch (EngineUnavailableException e) when (e.InnerException is DockerApiException)
+        {
+            return (engineId, e);
+        }
+    }
+
+    private async Task<IList<ContainerListResponse>> ListAsync(Guid? containerId, CancellationToken cancellationToken)
+    {
+        var parameters = new ContainersListParameters { All = true, Filters = ReplicaLabels.Filter(_instanceId, containerId) };
+        var containers = await _docker.CallAsync("list replicas", (client, ct) => client.Containers.ListContainersAsync(parameters, ct), cancellationToken)
+            .ConfigureAwait(false);
+        return containers ?? [];
+    }
+
+    private async Task<IReadOnlyList<ReplicaObservation>> ObserveReplicasAsync(IEnumerable<ContainerListResponse> containers, CancellationToken cancellationToken)
+    {
+        var replicas = containers.Select(ReplicaMapper.Map).OfType<ReplicaObservation>().OrderBy(r => r.Index).ToArray();
+        for (var i = 0; i < replicas.Length; i++)
+        {
+            if (replicas[i].State is not (ReplicaState.Exited or ReplicaState.Dead))
+            {
+                _oomKilled.TryRemove(replicas[i].EngineId, out _);
+            }
+        }
+
+        // The list does not say whether the kernel's OOM killer ended a replica; an inspect does. Only
+        // a SIGKILL exit (137) can be one, and each such exit is asked about once.
+        var unknown = replicas
+            .Select((replica, position) => (replica, position))
+            .Where(r => r.replica.ExitCode == 137 && !_oomKilled.ContainsKey(r.replica.EngineId))
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            await Task.WhenAll(unknown.Select(async r =>
+            {
+                var inspect = await _docker.CallAsync("inspect replica", (client, ct) => client.Containers.InspectContainerAsync(r.replica.EngineId, ct), cancellationToken, HttpStatusCode.NotFound)
+                    .ConfigureAwait(false);
+                _oomKilled[r.replica.EngineId] = inspect?.State?.OOMKilled ?? false;
+            })).ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < replicas.Length; i++)
+        {
+            if (_oomKilled.TryGetValue(replicas[i].EngineId, out var oomKilled) && oomKilled)
+            {
+                replicas[i] = replicas[i] with { OomKilled = true };
+            }
+        }
+        return replicas;
+    }
+
+    private WorkloadObservation Remember(WorkloadObservation observation)
+    {
+        if (observation.Exists)
+        {
+            _replicaIds[observation.ContainerId] = [.. observation.Replicas.Select(r => r.EngineId)];
+        }
+        else
+        {
+            _replicaIds.TryRemove(observation.ContainerId, out _);
+        }
+        return observation;
+    }
+
+    private async Task<ReplicaObservation> CreateReplicaAsync(WorkloadSpec spec, int index, Lazy<Task> pull, CancellationToken cancellationToken)
+    {
+        var parameters = ReplicaBlueprint.For(spec, _instanceId, index);
+        Task<CreateContainerResponse?> Create() => _docker.CallAsync(
+            $"create replica {index}", (client, ct) => client.Containers.CreateContainerAsync(parameters, ct), cancellationToken, HttpStatusCode.NotFound);
+
+        // Creating first and pulling only on "no such image" saves a round trip in the usual case.
+        var created = await Create().ConfigureAwait(false);
+        if (created is null)
+        {
+            await pull.Value.ConfigureAwait(false);
+            created = await Create().ConfigureAwait(false)
+                ?? throw ImageNotFound(spec.Image, "the engine still lacks it after pulling");
+        }
+        DockerLog.ReplicaCreated(_logger, spec.ContainerId, index, ReplicaLabels.Short(created.ID));
+        return new ReplicaObservation(created.ID, index, ReplicaState.Created);
+    }
+
+    private async Task PullAsync(string image, CancellationToken cancellationToken)
+    {
+        DockerLog.PullingImage(_logger, image);
+        var (name, tag) = ImageReference.Split(image);
+        string? streamError = null;
+        var progress = new SynchronousProgress<JSONMessage>(message =>
+            streamError ??= message.Error?.Message is { Length: > 0 } error ? error : null);
+        try
+        {
+            await _docker.CallAsync($"pull image {image}", (client, ct) =>
+                client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, progress, ct), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException e) when (e.InnerException is DockerApiException api)
+        {
+            throw ImageNotFound(image, DockerConnection.EngineMessage(api));
+        }
+        if (streamError is not null)
+        {
+            throw ImageNotFound(image, streamError);
+        }
+    }
+
+    private EngineUnavailableException ImageNotFound(string image, string reason)
+    {
+        DockerLog.PullFailed(_logger, image, reason);
+        return new EngineUnavailableException(
+            $"Image '{image}' could not be found: it is not on the Docker engine at {_docker.Endpoint} and pulling it failed ({reason}).");
+    }
+
+    private async Task RemoveReplicaAsync(Guid containerId, string engineId, CancellationToken cancellationToken)
+    {
+        // Force stops a running replica on the way; anonymous volumes go with it. Gone already (404)
+        // or being removed by someone else (409) both end where this call wants to be.
+        var removed = await _docker.CallAsync($"remove replica {ReplicaLabels.Short(engineId)}", (client, ct) =>
+            client.Containers.RemoveContainerAsync(engineId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct),
+            cancellationToken, HttpStatusCode.NotFound, HttpStatusCode.Conflict).ConfigureAwait(false);
+        _oomKilled.TryRemove(engineId, out _);
+        if (removed)
+        {
+            DockerLog.ReplicaRemoved(_logger, containerId, ReplicaLabels.Short(engineId));
+        }
+    }
+
+    /// <summary>Reports progress on the caller's thread, unlike <see cref="Progress{T}"/> which posts it later.</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,107 @@
+using Berth.Core.Engine;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Docker.Tests;
+
+public sealed class UnitTests
+{
+    [Theory]
+    [InlineData("Exited (137) 3 seconds ago", 137)]
+    [InlineData("Exited (0) Less than a second ago", 0)]
+    [InlineData("Exited (-1) 2 hours ago", -1)]
+    [InlineData("Up 3 seconds", null)]
+    [InlineData("Created", null)]
+    [InlineData(null, null)]
+    public void ParseExitCode_StatusText_ReadsTheCode(string? status, int? expected) =>
+        Assert.Equal(expected, ReplicaMapper.ParseExitCode(status));
+
+    [Theory]
+    [InlineData("created", ReplicaState.Created)]
+    [InlineData("running", ReplicaState.Running)]
+    [InlineData("paused", ReplicaState.Paused)]
+    [InlineData("restarting", ReplicaState.Restarting)]
+    [InlineData("exited", ReplicaState.Exited)]
+    [InlineData("removing", ReplicaState.Exited)]
+    [InlineData("dead", ReplicaState.Dead)]
+    public void MapState_DockerState_MapsToReplicaState(string state, ReplicaState expected) =>
+        Assert.Equal(expected, ReplicaMapper.MapState(state));
+
+    [Fact]
+    public void Map_ListEntry_ReadsIndexExitCodeAndLoopbackPort()
+    {
+        var replica = ReplicaMapper.Map(new ContainerListResponse
+        {
+            ID = "abc",
+            State = "exited",
+            Status = "Exited (2) 1 second ago",
+            Labels = new Dictionary<string, string> { ["berth.replica"] = "3" },
+            Ports = [new PortSummary { PrivatePort = 80, PublicPort = 49153, IP = "127.0.0.1", Type = "tcp" }],
+        });
+
+        Assert.Equal(new ReplicaObservation("abc", 3, ReplicaState.Exited, ExitCode: 2, HostPort: 49153), replica);
+        Assert.Null(ReplicaMapper.Map(new ContainerListResponse { ID = "x", State = "running", Labels = new Dictionary<string, string>() }));
+    }
+
+    [Theory]
+    [InlineData("busybox", "busybox", "latest")]
+    [InlineData("berth/busybox:1.36", "berth/busybox", "1.36")]
+    [InlineData("localhost:5000/app", "localhost:5000/app", "latest")]
+    [InlineData("localhost:5000/app:v2", "localhost:5000/app", "v2")]
+    [InlineData("app@sha256:abc", "app", "sha256:abc")]
+    public void Split_ImageReference_SeparatesNameAndTag(string image, string name, string tag) =>
+        Assert.Equal((name, tag), ImageReference.Split(image));
+
+    [Theory]
+    [InlineData("tcp://engine:2375", "unix:///run/other.sock", "tcp://engine:2375")]
+    [InlineData(null, "unix:///run/other.sock", "unix:///run/other.sock")]
+    [InlineData("", null, "unix:///var/run/docker.sock")]
+    public void ResolveEndpoint_ConfiguredThenDockerHostThenDefault(string? configured, string? dockerHost, string expected) =>
+        Assert.Equal(expected, DockerEngineOptions.ResolveEndpoint(configured, dockerHost));
+
+    [Fact]
+    public void Name_Replica_CombinesHostnameContainerPrefixAndIndex() =>
+        Assert.Equal("berth-web-0123abcd-2", ReplicaLabels.Name("web", Guid.Parse("0123abcd-0000-0000-0000-000000000000"), 2));
+
+    [Fact]
+    public void From_EventOfABerthReplica_MapsToEngineEvent()
+    {
+        var containerId = Guid.NewGuid();
+        var message = new Message
+        {
+            Type = "container",
+            Action = "die",
+            Actor = new Actor { ID = "abc", Attributes = new Dictionary<string, string> { ["berth.container"] = containerId.ToString() } },
+        };
+
+        Assert.Equal(new EngineEvent(containerId, "die"), EngineEvents.From(message));
+        Assert.Null(EngineEvents.From(new Message { Type = "network", Action = "connect", Actor = message.Actor }));
+        Assert.Null(EngineEvents.From(new Message { Type = "container", Action = "die", Actor = new Actor { ID = "x" } }));
+    }
+
+    [Fact]
+    public void AddDockerEngine_WithoutInstanceId_FailsValidation()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddDockerEngine(options => options.InstanceId = " ");
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IContainerEngine>());
+    }
+
+    [Fact]
+    public void AddDockerEngine_Registration_IsOneSingleton()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddDockerEngine(options => options.InstanceId = "unit");
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Same(provider.GetRequiredService<IContainerEngine>(), provider.GetRequiredService<IContainerEngine>());
+        Assert.False(string.IsNullOrEmpty(provider.GetRequiredService<IOptions<DockerEngineOptions>>().Value.Endpoint));
+    }
+}
