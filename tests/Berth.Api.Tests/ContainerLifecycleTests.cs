@@ -37,10 +37,10 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
         var id = box.Id();
 
         Assert.Equal("stopped", (await client.OperateAsync(id, "stop")).State());
-        Assert.Equal("exited", (await DockerProbe.Client.Containers.InspectContainerAsync(await DockerProbe.OnlyReplicaAsync(id))).State.Status);
+        Assert.Equal("exited", (await DockerProbe.Client.Containers.InspectContainerAsync(await DockerProbe.OnlyReplicaAsync(id))).State!.Status);
         Assert.Equal("running", (await client.OperateAsync(id, "start")).State());
         Assert.Equal("paused", (await client.OperateAsync(id, "pause")).State());
-        Assert.True((await DockerProbe.Client.Containers.InspectContainerAsync(await DockerProbe.OnlyReplicaAsync(id))).State.Paused);
+        Assert.True((await DockerProbe.Client.Containers.InspectContainerAsync(await DockerProbe.OnlyReplicaAsync(id))).State!.Paused);
         Assert.Equal("running", (await client.OperateAsync(id, "resume")).State());
         Assert.Equal("paused", (await client.OperateAsync(id, "pause")).State());
         Assert.Equal("running", (await client.OperateAsync(id, "unpause")).State());
@@ -49,13 +49,14 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
 
         var log = await client.StatusLogsAsync(id);
         Assert.Equal(
-            ["create", "stop", "start", "pause", "resume", "pause", "resume", "restart", "force-stop"],
-            log.Select(l => l.GetProperty("operation").GetString()).ToArray());
+            ["create", "create", "stop", "start", "pause", "resume", "pause", "resume", "restart", "force-stop"],
+            log.Select(l => l.GetProperty("operation").GetString()!).ToArray());
         Assert.Equal(
-            ["running", "stopped", "running", "paused", "running", "paused", "running", "running", "stopped"],
-            log.Select(l => l.GetProperty("to_status").GetString()).ToArray());
+            ["provisioning", "running", "stopped", "running", "paused", "running", "paused", "running", "running", "stopped"],
+            log.Select(l => l.GetProperty("to_status").GetString()!).ToArray());
         Assert.All(log, l => Assert.Equal(userId.ToString(), l.GetProperty("actor").GetString()));
-        Assert.Equal("provisioning", log[0].GetProperty("from_status").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, log[0].GetProperty("from_status").ValueKind);
+        Assert.Equal("provisioning", log[1].GetProperty("from_status").GetString());
     }
 
     [Fact]
@@ -152,8 +153,8 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
         foreach (var replica in replicas)
         {
             var inspect = await DockerProbe.Client.Containers.InspectContainerAsync(replica.ID);
-            Assert.Equal("true", inspect.Config.Labels["berth.managed"]);
-            Assert.Equal(64L * 1024 * 1024, inspect.HostConfig.Memory);
+            Assert.Equal("true", inspect.Config!.Labels["berth.managed"]);
+            Assert.Equal(64L * 1024 * 1024, inspect.HostConfig!.Memory);
             Assert.Equal(500_000_000L, inspect.HostConfig.NanoCPUs);
             Assert.True(inspect.HostConfig.PidsLimit > 0);
             Assert.Contains(inspect.HostConfig.SecurityOpt, o => o.StartsWith("no-new-privileges", StringComparison.Ordinal));
@@ -200,7 +201,7 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
         var created = await client.CreateAsync(new { hostname = ContainerClient.NewHostname(), image = "berth/does-not-exist:1" });
 
         var failed = await client.WaitForStateAsync(created.Id(), "failed");
-        Assert.Contains("berth/does-not-exist:1", failed.GetProperty("state_reason").GetString());
+        Assert.Contains("berth/does-not-exist:1", failed.GetProperty("state_reason").GetString()!);
     }
 
     [Fact]
@@ -211,7 +212,7 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
         var created = await client.CreateAsync(new { hostname = ContainerClient.NewHostname(), command = "exit 3" });
 
         var failed = await client.WaitForStateAsync(created.Id(), "failed");
-        Assert.Contains("code 3", failed.GetProperty("state_reason").GetString());
+        Assert.Contains("code 3", failed.GetProperty("state_reason").GetString()!);
     }
 
     [Fact]

@@ -18,15 +18,35 @@ public sealed class BerthServer : WebApplicationFactory<Program>
     private readonly Lazy<HttpClient> _admin;
     private readonly Lazy<HttpClient> _anonymous;
 
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly bool _ownsDataDirectory;
+
     public BerthServer()
+        : this(null, null, null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "berth-api-tests", Guid.NewGuid().ToString("N"));
-        AdminToken = TokenHasher.Generate();
+    }
+
+    /// <summary>
+    /// A server on <paramref name="dataDirectory"/> (a new one when null, deleted on dispose; a given one
+    /// is left for the next server, to test restarts) with extra configuration <paramref name="settings"/>.
+    /// </summary>
+    internal BerthServer(string? dataDirectory, string? adminToken, IReadOnlyDictionary<string, string?>? settings)
+    {
+        _ownsDataDirectory = dataDirectory is null;
+        _settings = settings ?? new Dictionary<string, string?>();
+        DataDirectory = dataDirectory ?? NewDataDirectory();
+        AdminToken = adminToken ?? TokenHasher.Generate();
         _admin = new(() => ClientWithToken(AdminToken));
         _anonymous = new(() => NewClient());
     }
 
+    public static string NewDataDirectory() =>
+        Path.Combine(Path.GetTempPath(), "berth-api-tests", Guid.NewGuid().ToString("N"));
+
     public string DataDirectory { get; }
+
+    /// <summary>The <c>berth.instance</c> label of everything this server creates on the engine.</summary>
+    public string InstanceId => File.ReadAllText(Path.Combine(DataDirectory, "instance-id")).Trim();
 
     public string AdminToken { get; }
 
@@ -72,6 +92,12 @@ public sealed class BerthServer : WebApplicationFactory<Program>
         builder.UseSetting("Berth:BootstrapAdminToken", AdminToken);
         // Engine waits are generous: CI machines are slow and loaded.
         builder.UseSetting("Berth:Lifecycle:ConfirmTimeout", "00:01:30");
+        // A short resync keeps the tests of what it repairs quick; events cover the rest.
+        builder.UseSetting("Berth:Lifecycle:ResyncInterval", "00:00:01");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public override async ValueTask DisposeAsync()
@@ -95,6 +121,10 @@ public sealed class BerthServer : WebApplicationFactory<Program>
 
     private void DeleteDataDirectory()
     {
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
         try
         {
             if (Directory.Exists(DataDirectory))

@@ -14,7 +14,7 @@ public static class DockerProbe
         var endpoint = Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host
             ? host
             : "unix:///var/run/docker.sock";
-        return new DockerClientConfiguration(new Uri(endpoint)).CreateClient();
+        return new DockerClientBuilder().WithEndpoint(new Uri(endpoint)).WithApiVersion(new System.Version(1, 41)).Build();
     });
 
     public static DockerClient Client => s_client.Value;
