@@ -29,7 +29,8 @@ internal sealed class CoreHarness : IAsyncDisposable
         Executor = new LifecycleExecutor(Store, Engine, Hub, Locks, lifecycle, Time, NullLogger<LifecycleExecutor>.Instance);
         Reconciler = new Reconciler(Store, Engine, Executor, Hub, Status, Locks, lifecycle, Time, NullLogger<Reconciler>.Instance);
         Service = new ContainerService(Store, Executor, Locks, Microsoft.Extensions.Options.Options.Create(BerthOptions), Time);
-        _pump = pumpEvents ? Task.Run(PumpAsync) : Task.CompletedTask;
+        // Called directly so that the subscription exists before the test can make the engine unavailable.
+        _pump = pumpEvents ? PumpAsync() : Task.CompletedTask;
     }
 
     public FakeEngine Engine { get; } = new();
