@@ -31,6 +31,11 @@ public sealed partial class LifecycleExecutor(
         Guid containerId, ContainerOperation operation, string actor, TimeSpan? grace, long? expectedVersion,
         CancellationToken cancellationToken)
     {
+        if (operation == ContainerOperation.Deploy)
+        {
+            // Refuse before recording an intent that no engine action here could ever confirm.
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "a deploy is a rolling update, not a lifecycle operation");
+        }
         using var held = await locks.AcquireAsync(containerId, cancellationToken).ConfigureAwait(false);
         var current = await store.FindAsync(containerId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.ContainerNotFound();
