@@ -237,6 +237,19 @@ public sealed class LifecycleExecutorTests : IAsyncLifetime
         Assert.Equal(BerthError.ContainerNotFound, ex.Error);
     }
 
+    [Theory]
+    [InlineData(ContainerOperation.Deploy)]
+    [InlineData(ContainerOperation.Create)]
+    public async Task OperateAsync_NotALifecycleOperation_RefusedWithoutRecordingIntent(ContainerOperation operation)
+    {
+        var container = _h.Seed(ContainerState.Running);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => OperateAsync(container, operation)).Within();
+
+        Assert.Equal(container, _h.Store.Get(container.Id));
+        Assert.DoesNotContain(_h.Engine.Calls, c => c.ContainerId == container.Id);
+    }
+
     [Fact]
     public async Task OperateAsync_TwoOperationsOnOneContainer_SecondSeesFirstsResult()
     {
