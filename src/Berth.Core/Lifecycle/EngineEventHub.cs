@@ -68,7 +68,26 @@ public sealed class EngineListener : IDisposable
 
     /// <summary>Completes when an event arrives (true) or the timeout passes (false).</summary>
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        _signal.WaitAsync(timeout, cancellationToken);
+        WaitAsync(timeout, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="WaitAsync(TimeSpan, CancellationToken)"/>, with the timeout measured on
+    /// <paramref name="time"/>, so that the poll interval follows the same clock as the deadline it serves.
+    /// </summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        try
+        {
+            await _signal.WaitAsync(linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 
     internal void Signal()
     {

@@ -31,6 +31,11 @@ public sealed partial class LifecycleExecutor(
         Guid containerId, ContainerOperation operation, string actor, TimeSpan? grace, long? expectedVersion,
         CancellationToken cancellationToken)
     {
+        if (operation == ContainerOperation.Deploy)
+        {
+            // Refuse before recording an intent that no engine action here could ever confirm.
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "a deploy is a rolling update, not a lifecycle operation");
+        }
         using var held = await locks.AcquireAsync(containerId, cancellationToken).ConfigureAwait(false);
         var current = await store.FindAsync(containerId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.ContainerNotFound();
@@ -39,7 +44,15 @@ public sealed partial class LifecycleExecutor(
 
         if (operation == ContainerOperation.Remove)
         {
-            await engine.PingAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await engine.PingAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (EngineUnavailableException ex)
+            {
+                // Nothing was recorded yet: the container keeps its state and the caller may retry.
+                throw BerthException.EngineUnavailable(ex.Message, ex);
+            }
             var deleting = await SaveAsync(current, current with { State = ContainerState.Deleting, PendingOperation = operation },
                 Transition(current, ContainerState.Deleting, operation, actor, null)).ConfigureAwait(false);
             await RemoveLockedAsync(deleting, actor).ConfigureAwait(false);
@@ -169,7 +182,7 @@ public sealed partial class LifecycleExecutor(
                 var reason = $"The engine did not confirm '{target.ToWire()}' within {_options.ConfirmTimeout.TotalSeconds:0} s; it shows {observed}";
                 return await FinishAsync(intent, operation, ContainerState.Failed, reason, actor).ConfigureAwait(false);
             }
-            await listener.WaitAsync(Min(remaining, _options.ConfirmPollInterval), CancellationToken.None).ConfigureAwait(false);
+            await listener.WaitAsync(Min(remaining, _options.ConfirmPollInterval), time, CancellationToken.None).ConfigureAwait(false);
             try
             {
                 observed = await engine.ObserveAsync(intent.Id, CancellationToken.None).ConfigureAwait(false);
