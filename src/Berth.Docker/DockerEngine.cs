@@ -34,7 +34,6 @@ internal sealed class DockerEngine : IContainerEngine
 
     private readonly DockerConnection _docker;
     private readonly string _instanceId;
-    private readonly TimeProvider _time;
     private readonly ILogger<DockerEngine> _logger;
 
     // Each container's replica ids as last seen, so that lifecycle operations act at once instead of
@@ -46,17 +45,17 @@ internal sealed class DockerEngine : IContainerEngine
     // until the replica runs again, so it is asked once per exit rather than on every observation.
     private readonly ConcurrentDictionary<string, bool> _oomKilled = new(StringComparer.Ordinal);
 
-    public DockerEngine(DockerConnection docker, IOptions<DockerEngineOptions> options, TimeProvider time, ILogger<DockerEngine> logger)
+    public DockerEngine(DockerConnection docker, IOptions<DockerEngineOptions> options, ILogger<DockerEngine> logger)
     {
         _docker = docker;
         _instanceId = options.Value.InstanceId;
-        _time = time;
         _logger = logger;
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(PingTimeout, _time);
+        // A socket deadline runs on real time, whatever clock the host injects for its own logic.
+        using var timeout = new CancellationTokenSource(PingTimeout, TimeProvider.System);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
@@ -99,14 +98,7 @@ internal sealed class DockerEngine : IContainerEngine
 
         // Built from what was listed and created rather than listed again: nothing else changes
         // Berth's replicas in between, and Apply sits on the path of create and deploy.
-        var replicas = new List<ReplicaObservation>(spec.Replicas);
-        foreach (var container in kept.Values)
-        {
-            if (ReplicaMapper.Map(container) is { } replica)
-            {
-                replicas.Add(replica);
-            }
-        }
+        var replicas = new List<ReplicaObservation>(await ObserveReplicasAsync(kept.Values, cancellationToken).ConfigureAwait(false));
         foreach (var creation in creations)
         {
             replicas.Add(await creation.ConfigureAwait(false));
@@ -115,28 +107,37 @@ internal sealed class DockerEngine : IContainerEngine
     }
 
     public Task<WorkloadObservation> StartAsync(Guid containerId, CancellationToken cancellationToken) =>
-        ActOnEveryReplicaAsync(containerId, "start", static state => state == ReplicaState.Running, (client, id, ct) =>
+        ActOnEveryReplicaAsync(containerId, "start", static state => state == ReplicaState.Running, endsReplicas: false, (client, id, ct) =>
             client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
 
     public Task<WorkloadObservation> StopAsync(Guid containerId, TimeSpan grace, CancellationToken cancellationToken)
     {
         // The engine counts the grace period in whole seconds; rounding up never cuts a shutdown short.
         var seconds = (uint)Math.Min(uint.MaxValue, Math.Ceiling(Math.Max(0, grace.TotalSeconds)));
-        return ActOnEveryReplicaAsync(containerId, "stop", IsNotRunning, (client, id, ct) =>
+        return ActOnEveryReplicaAsync(containerId, "stop", IsNotRunning, endsReplicas: true, (client, id, ct) =>
             client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }, ct), cancellationToken);
     }
 
     public Task<WorkloadObservation> KillAsync(Guid containerId, CancellationToken cancellationToken) =>
-        ActOnEveryReplicaAsync(containerId, "kill", IsNotRunning, (client, id, ct) =>
-            client.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, ct), cancellationToken);
+        ActOnEveryReplicaAsync(containerId, "kill", IsNotRunning, endsReplicas: true, async (client, id, ct) =>
+        {
+            await client.Containers.KillContainerAsync(id, new ContainerKillParameters { Signal = "KILL" }, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
 
     public Task<WorkloadObservation> PauseAsync(Guid containerId, CancellationToken cancellationToken) =>
-        ActOnEveryReplicaAsync(containerId, "pause", static state => state == ReplicaState.Paused, (client, id, ct) =>
-            client.Containers.PauseContainerAsync(id, ct), cancellationToken);
+        ActOnEveryReplicaAsync(containerId, "pause", static state => state == ReplicaState.Paused, endsReplicas: false, async (client, id, ct) =>
+        {
+            await client.Containers.PauseContainerAsync(id, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
 
     public Task<WorkloadObservation> UnpauseAsync(Guid containerId, CancellationToken cancellationToken) =>
-        ActOnEveryReplicaAsync(containerId, "unpause", static state => state == ReplicaState.Running, (client, id, ct) =>
-            client.Containers.UnpauseContainerAsync(id, ct), cancellationToken);
+        ActOnEveryReplicaAsync(containerId, "unpause", static state => state == ReplicaState.Running, endsReplicas: false, async (client, id, ct) =>
+        {
+            await client.Containers.UnpauseContainerAsync(id, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
 
     private static bool IsNotRunning(ReplicaState state) =>
         state is ReplicaState.Created or ReplicaState.Exited or ReplicaState.Dead;
@@ -171,24 +172,37 @@ internal sealed class DockerEngine : IContainerEngine
         {
             Remember(observation);
         }
+        // The full list is the moment to forget what no longer exists, whoever removed it.
         var seen = observations.Select(o => o.ContainerId).ToHashSet();
         foreach (var gone in _replicaIds.Keys.Where(id => !seen.Contains(id)))
         {
             _replicaIds.TryRemove(gone, out _);
         }
+        var present = containers.Select(c => c.ID).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _oomKilled.Keys.Where(id => !present.Contains(id)))
+        {
+            _oomKilled.TryRemove(gone, out _);
+        }
         return observations.Where(o => o.Exists).ToList();
     }
 
     /// <summary>
-    /// Events of this instance's replicas. The subscription asks the engine to replay from a moment
-    /// just before this method was called: every event that happens after the call is delivered, even
-    /// one that happens before the engine has set the subscription up (the engine keeps its last 256
-    /// events for such replays). An event may therefore arrive twice or from slightly before the
-    /// call; consumers treat an event as "observe now", so that is harmless.
+    /// Events of this instance's replicas, with two promises:
+    /// <list type="bullet">
+    /// <item>Nothing is lost at the start. The subscription asks the engine to replay from a moment just
+    /// before this method was called, so every event after the call is delivered, even one that happens
+    /// before the engine has set the subscription up (the engine keeps its last 256 events for such
+    /// replays). An event may therefore arrive twice, or from up to a second before the call; consumers
+    /// treat an event as "observe now", so that is harmless.</item>
+    /// <item>An observation made after an event is yielded sees at least the state the event announced
+    /// (see <see cref="SettleAsync"/>).</item>
+    /// </list>
+    /// Exec, attach and similar actions that change no observable state are left out.
     /// </summary>
     public IAsyncEnumerable<EngineEvent> WatchAsync(CancellationToken cancellationToken)
     {
-        var since = _time.GetUtcNow() - WatchReplay;
+        // Compared with the engine's own clock, so it is real time even when the host injects a test clock.
+        var since = TimeProvider.System.GetUtcNow() - WatchReplay;
         return WatchFromAsync(since, cancellationToken);
     }
 
@@ -206,12 +220,12 @@ internal sealed class DockerEngine : IContainerEngine
 
         // The client reports events through a callback; a channel turns them into this enumeration
         // without blocking the connection's reader on a slow consumer.
-        var channel = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateUnbounded<(EngineEvent Event, string? EngineId)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var progress = new SynchronousProgress<Message>(message =>
         {
             if (EngineEvents.From(message) is { } engineEvent && !IsIgnored(engineEvent.Action))
             {
-                channel.Writer.TryWrite(engineEvent);
+                channel.Writer.TryWrite((engineEvent, message.Actor?.ID));
             }
         });
 
@@ -236,9 +250,17 @@ internal sealed class DockerEngine : IContainerEngine
                 {
                     yield break;
                 }
-                while (channel.Reader.TryRead(out var engineEvent))
+                while (channel.Reader.TryRead(out var item))
                 {
-                    yield return engineEvent;
+                    try
+                    {
+                        await SettleAsync(item.Event, item.EngineId, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        yield break;
+                    }
+                    yield return item.Event;
                 }
             }
         }
@@ -249,7 +271,23 @@ internal sealed class DockerEngine : IContainerEngine
         }
     }
 
-    private async Task PumpEventsAsync(ContainerEventsParameters parameters, IProgress<Message> progress, ChannelWriter<EngineEvent> writer, CancellationToken cancellationToken)
+    /// <summary>
+    /// dockerd announces some changes (die, pause) a moment before its container list shows them. An
+    /// inspect waits on the container's lock, which is held until the change is recorded; after it, an
+    /// observation sees what the event announced. That is the promise to consumers: observe on an
+    /// event and the observation is at least as new as the event.
+    /// </summary>
+    private async Task SettleAsync(EngineEvent engineEvent, string? engineId, CancellationToken cancellationToken)
+    {
+        if (engineId is null || engineEvent.Action == "destroy")
+        {
+            return;
+        }
+        await _docker.CallAsync($"inspect replica {ReplicaLabels.Short(engineId)}", (client, ct) =>
+            client.Containers.InspectContainerAsync(engineId, ct), cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+    }
+
+    private async Task PumpEventsAsync(ContainerEventsParameters parameters, IProgress<Message> progress, ChannelWriter<(EngineEvent, string?)> writer, CancellationToken cancellationToken)
     {
         try
         {
@@ -261,7 +299,8 @@ internal sealed class DockerEngine : IContainerEngine
         catch (Exception e)
         {
             // Ended by the consumer: a quiet end. Anything else reaches the consumer as the channel's error.
-            writer.TryComplete(cancellationToken.IsCancellationRequested ? null : e);
+            writer.TryComplete(cancellationToken.IsCancellationRequested ? null
+                : e as EngineUnavailableException ?? new EngineUnavailableException($"Docker engine at {_docker.Endpoint} sent an unreadable event stream: {e.Message}", e));
         }
     }
 
@@ -286,7 +325,8 @@ internal sealed class DockerEngine : IContainerEngine
         Guid containerId,
         string action,
         Func<ReplicaState, bool> done,
-        Func<DockerClient, string, CancellationToken, Task> act,
+        bool endsReplicas,
+        Func<DockerClient, string, CancellationToken, Task<bool>> act,
         CancellationToken cancellationToken)
     {
         IReadOnlyCollection<string> targets;
@@ -307,12 +347,23 @@ internal sealed class DockerEngine : IContainerEngine
         var acted = new HashSet<string>(StringComparer.Ordinal);
         for (var pass = 1; ; pass++)
         {
-            var refusals = await Task.WhenAll(targets.Select(engineId => ActOnReplicaAsync(containerId, action, engineId, act, cancellationToken)))
+            var outcomes = await Task.WhenAll(targets.Select(engineId => ActOnReplicaAsync(containerId, action, engineId, act, cancellationToken)))
                 .ConfigureAwait(false);
             acted.UnionWith(targets);
+            if (endsReplicas)
+            {
+                // A running replica this call ended exits 137 by Berth's SIGKILL, not the OOM killer's:
+                // knowing that saves the inspect that would otherwise ask.
+                foreach (var outcome in outcomes.Where(o => o.Acted))
+                {
+                    _oomKilled[outcome.EngineId] = false;
+                }
+            }
 
             var observation = await ObserveAsync(containerId, cancellationToken).ConfigureAwait(false);
-            foreach (var (engineId, refusal) in refusals)
+            observation = await CatchUpAsync(observation, outcomes.Where(o => o.Acted).Select(o => o.EngineId), done, cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var (engineId, _, refusal) in outcomes)
             {
                 // Gone since (a replica that is not there is not left undone) or already done: fine.
                 if (refusal is not null && observation.Replicas.FirstOrDefault(r => r.EngineId == engineId) is { } replica && !done(replica.State))
@@ -330,25 +381,71 @@ internal sealed class DockerEngine : IContainerEngine
         }
     }
 
-    /// <returns>The engine's refusal, to be judged against the observation that follows.</returns>
-    private async Task<(string EngineId, EngineUnavailableException? Refusal)> ActOnReplicaAsync(
+    /// <summary>
+    /// The engine answers an action before its container list catches up (dockerd records the new
+    /// state in the list's snapshot just after waking the caller). An inspect waits for the
+    /// container's lock, so it has the settled state: only replicas the list shows lagging are asked.
+    /// </summary>
+    private async Task<WorkloadObservation> CatchUpAsync(
+        WorkloadObservation observation,
+        IEnumerable<string> acted,
+        Func<ReplicaState, bool> done,
+        CancellationToken cancellationToken)
+    {
+        var actedIds = acted.ToHashSet(StringComparer.Ordinal);
+        var lagging = observation.Replicas.Where(r => actedIds.Contains(r.EngineId) && !done(r.State)).ToList();
+        if (lagging.Count == 0)
+        {
+            return observation;
+        }
+        var settled = await Task.WhenAll(lagging.Select(r => InspectAsync(r.EngineId, cancellationToken))).ConfigureAwait(false);
+        var byId = settled.OfType<ReplicaObservation>().ToDictionary(r => r.EngineId, StringComparer.Ordinal);
+        return Remember(observation with
+        {
+            Replicas = [.. observation.Replicas
+                .Where(r => !lagging.Contains(r) || byId.ContainsKey(r.EngineId))
+                .Select(r => byId.GetValueOrDefault(r.EngineId, r))],
+        });
+    }
+
+    /// <summary>Null when the replica is gone.</summary>
+    private async Task<ReplicaObservation?> InspectAsync(string engineId, CancellationToken cancellationToken)
+    {
+        var inspect = await _docker.CallAsync($"inspect replica {ReplicaLabels.Short(engineId)}", (client, ct) =>
+            client.Containers.InspectContainerAsync(engineId, ct), cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+        if (inspect is null || ReplicaMapper.Map(inspect) is not { } replica)
+        {
+            return null;
+        }
+        if (replica.State is ReplicaState.Exited or ReplicaState.Dead)
+        {
+            _oomKilled[engineId] = replica.OomKilled;
+        }
+        return replica;
+    }
+
+    /// <returns>
+    /// Whether the engine changed the replica (false when it was already there or is gone), or its
+    /// refusal, to be judged against the observation that follows.
+    /// </returns>
+    private async Task<(string EngineId, bool Acted, EngineUnavailableException? Refusal)> ActOnReplicaAsync(
         Guid containerId,
         string action,
         string engineId,
-        Func<DockerClient, string, CancellationToken, Task> act,
+        Func<DockerClient, string, CancellationToken, Task<bool>> act,
         CancellationToken cancellationToken)
     {
         var shortId = ReplicaLabels.Short(engineId);
         DockerLog.ReplicaAction(_logger, action, shortId, containerId);
         try
         {
-            await _docker.CallAsync($"{action} replica {shortId}", (client, ct) => act(client, engineId, ct), cancellationToken, HttpStatusCode.NotFound)
+            var acted = await _docker.CallAsync($"{action} replica {shortId}", (client, ct) => act(client, engineId, ct), cancellationToken, HttpStatusCode.NotFound)
                 .ConfigureAwait(false);
-            return (engineId, null);
+            return (engineId, acted, null);
         }
         catch (EngineUnavailableException e) when (e.InnerException is DockerApiException)
         {
-            return (engineId, e);
+            return (engineId, false, e);
         }
     }
 
@@ -373,17 +470,15 @@ internal sealed class DockerEngine : IContainerEngine
 
         // The list does not say whether the kernel's OOM killer ended a replica; an inspect does. Only
         // a SIGKILL exit (137) can be one, and each such exit is asked about once.
-        var unknown = replicas
-            .Select((replica, position) => (replica, position))
-            .Where(r => r.replica.ExitCode == 137 && !_oomKilled.ContainsKey(r.replica.EngineId))
-            .ToList();
+        var unknown = replicas.Where(r => r.ExitCode == 137 && !_oomKilled.ContainsKey(r.EngineId)).ToList();
         if (unknown.Count > 0)
         {
-            await Task.WhenAll(unknown.Select(async r =>
+            await Task.WhenAll(unknown.Select(async replica =>
             {
-                var inspect = await _docker.CallAsync("inspect replica", (client, ct) => client.Containers.InspectContainerAsync(r.replica.EngineId, ct), cancellationToken, HttpStatusCode.NotFound)
-                    .ConfigureAwait(false);
-                _oomKilled[r.replica.EngineId] = inspect?.State?.OOMKilled ?? false;
+                if (await InspectAsync(replica.EngineId, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    _oomKilled[replica.EngineId] = false;
+                }
             })).ConfigureAwait(false);
         }
 

@@ -34,7 +34,6 @@ public static class DockerServiceCollectionExtensions
             .Validate(options => Uri.TryCreate(options.Endpoint, UriKind.Absolute, out _), "Berth:Docker:Endpoint must be an absolute URI such as unix:///var/run/docker.sock or tcp://host:2375.")
             .ValidateOnStart();
 
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DockerConnection>();
         services.TryAddSingleton<DockerEngine>();
         services.TryAddSingleton<IContainerEngine>(sp => sp.GetRequiredService<DockerEngine>());

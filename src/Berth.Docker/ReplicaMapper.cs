@@ -24,6 +24,24 @@ internal static partial class ReplicaMapper
             HostPort: HostPort(container.Ports));
     }
 
+    /// <summary>The same view from an inspect, which also knows whether the OOM killer ended the replica.</summary>
+    public static ReplicaObservation? Map(ContainerInspectResponse container)
+    {
+        if (ReplicaLabels.Index(container.Config?.Labels) is not { } index || container.State is not { } dockerState)
+        {
+            return null;
+        }
+        var state = MapState(dockerState.Status);
+        var exited = state is ReplicaState.Exited or ReplicaState.Dead;
+        return new ReplicaObservation(
+            container.ID,
+            index,
+            state,
+            ExitCode: exited ? (int)dockerState.ExitCode : null,
+            OomKilled: exited && dockerState.OOMKilled,
+            HostPort: HostPort(container.NetworkSettings?.Ports));
+    }
+
     /// <summary>
     /// Docker's state strings. <c>removing</c> is a replica on its way out: it will not run again, so
     /// it reads as exited until it is gone.
@@ -62,6 +80,13 @@ internal static partial class ReplicaMapper
         var published = ports.Where(p => p.PublicPort is > 0).ToList();
         var port = published.FirstOrDefault(p => p.IP == "127.0.0.1") ?? published.FirstOrDefault();
         return port?.PublicPort;
+    }
+
+    public static int? HostPort(IDictionary<string, IList<PortBinding>>? ports)
+    {
+        var bindings = ports?.Values.Where(b => b is not null).SelectMany(b => b).ToList() ?? [];
+        var binding = bindings.FirstOrDefault(b => b.HostIP == "127.0.0.1") ?? bindings.FirstOrDefault();
+        return int.TryParse(binding?.HostPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0 ? port : null;
     }
 
     [GeneratedRegex(@"^Exited \((-?\d+)\)", RegexOptions.CultureInvariant)]

@@ -247,6 +247,8 @@ public sealed class DockerEngineTests(DockerFixture fixture) : IDisposable
         }
         Assert.Contains(new EngineEvent(spec.ContainerId, "kill"), seen);
         Assert.Contains(new EngineEvent(spec.ContainerId, "die"), seen);
+        var observed = Assert.Single((await instance.Engine.ObserveAsync(spec.ContainerId, Ct)).Replicas);
+        Assert.Equal((ReplicaState.Exited, 137, false), (observed.State, observed.ExitCode, observed.OomKilled));
 
         await watching.CancelAsync();
         Assert.False(await events.MoveNextAsync().AsTask().WaitAsync(DockerFixture.Patience));
@@ -287,6 +289,47 @@ public sealed class DockerEngineTests(DockerFixture fixture) : IDisposable
         Assert.Equal(new EngineEvent(marker.ContainerId, "create"), events.Current);
         await watching.CancelAsync();
         await events.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ObserveAsync_ReplicaOverItsMemoryLimit_ReportsOomKilled()
+    {
+        await using var instance = fixture.NewInstance();
+        // tail holds its whole input in memory, far beyond the limit.
+        var spec = DockerFixture.Spec(command: ["sh", "-c", "head -c 512m /dev/zero | tail"]) with { MemoryMb = 16 };
+        await instance.Engine.ApplyAsync(spec, Ct);
+        await using var events = instance.Engine.WatchAsync(Ct).GetAsyncEnumerator(Ct);
+        var first = events.MoveNextAsync();
+
+        await instance.Engine.StartAsync(spec.ContainerId, Ct);
+        for (var more = await first; more && events.Current.Action != "die"; more = await events.MoveNextAsync())
+        {
+        }
+
+        // Observed right after the event, with no polling: the watch promises it is already visible.
+        var replica = Assert.Single((await instance.Engine.ObserveAsync(spec.ContainerId, Ct)).Replicas);
+        Assert.Equal(ReplicaState.Exited, replica.State);
+        Assert.Equal(137, replica.ExitCode);
+        Assert.True(replica.OomKilled);
+    }
+
+    [Fact]
+    public async Task StartAsync_CommandNotFound_ReplicaExitsWith127()
+    {
+        await using var instance = fixture.NewInstance();
+        var spec = DockerFixture.Spec(command: ["/no/such/program"]);
+        await instance.Engine.ApplyAsync(spec, Ct);
+        await using var events = instance.Engine.WatchAsync(Ct).GetAsyncEnumerator(Ct);
+        var first = events.MoveNextAsync();
+
+        // The init process starts, then fails to run the command: the start succeeds and the replica exits.
+        await instance.Engine.StartAsync(spec.ContainerId, Ct);
+        for (var more = await first; more && events.Current.Action != "die"; more = await events.MoveNextAsync())
+        {
+        }
+
+        var replica = Assert.Single((await instance.Engine.ObserveAsync(spec.ContainerId, Ct)).Replicas);
+        Assert.Equal((ReplicaState.Exited, 127, false), (replica.State, replica.ExitCode, replica.OomKilled));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Berth.Core.Engine;
 using Docker.DotNet.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -44,6 +45,23 @@ public sealed class UnitTests
 
         Assert.Equal(new ReplicaObservation("abc", 3, ReplicaState.Exited, ExitCode: 2, HostPort: 49153), replica);
         Assert.Null(ReplicaMapper.Map(new ContainerListResponse { ID = "x", State = "running", Labels = new Dictionary<string, string>() }));
+    }
+
+    [Fact]
+    public void Map_Inspect_ReadsExitCodeOomAndPublishedPort()
+    {
+        var replica = ReplicaMapper.Map(new ContainerInspectResponse
+        {
+            ID = "abc",
+            Config = new ContainerConfig { Labels = new Dictionary<string, string> { ["berth.replica"] = "1" } },
+            State = new State { Status = "exited", ExitCode = 137, OOMKilled = true },
+            NetworkSettings = new NetworkSettings
+            {
+                Ports = new Dictionary<string, IList<PortBinding>> { ["8080/tcp"] = [new PortBinding { HostIP = "127.0.0.1", HostPort = "49160" }] },
+            },
+        });
+
+        Assert.Equal(new ReplicaObservation("abc", 1, ReplicaState.Exited, ExitCode: 137, OomKilled: true, HostPort: 49160), replica);
     }
 
     [Theory]
@@ -94,6 +112,28 @@ public sealed class UnitTests
     }
 
     [Fact]
+    public void AddDockerEngine_EndpointInConfiguration_IsUsedUnlessConfiguredInCode()
+    {
+        var configuration = new DictionaryConfiguration(new() { ["Berth:Docker:Endpoint"] = "tcp://from-config:2375" });
+
+        Assert.Equal("tcp://from-config:2375", EndpointOf(configuration, _ => { }));
+        Assert.Equal("tcp://from-code:2375", EndpointOf(configuration, options => options.Endpoint = "tcp://from-code:2375"));
+
+        static string? EndpointOf(IConfiguration configuration, Action<DockerEngineOptions> configure)
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton(configuration);
+            services.AddDockerEngine(options =>
+            {
+                options.InstanceId = "unit";
+                configure(options);
+            });
+            using var provider = services.BuildServiceProvider();
+            return provider.GetRequiredService<IOptions<DockerEngineOptions>>().Value.Endpoint;
+        }
+    }
+
+    [Fact]
     public void AddDockerEngine_Registration_IsOneSingleton()
     {
         var services = new ServiceCollection();
@@ -104,4 +144,20 @@ public sealed class UnitTests
         Assert.Same(provider.GetRequiredService<IContainerEngine>(), provider.GetRequiredService<IContainerEngine>());
         Assert.False(string.IsNullOrEmpty(provider.GetRequiredService<IOptions<DockerEngineOptions>>().Value.Endpoint));
     }
+}
+
+/// <summary>Just enough configuration to read a key, without a configuration provider package.</summary>
+internal sealed class DictionaryConfiguration(Dictionary<string, string?> values) : IConfiguration
+{
+    public string? this[string key]
+    {
+        get => values.GetValueOrDefault(key);
+        set => values[key] = value;
+    }
+
+    public IEnumerable<IConfigurationSection> GetChildren() => [];
+
+    public Microsoft.Extensions.Primitives.IChangeToken GetReloadToken() => throw new NotSupportedException();
+
+    public IConfigurationSection GetSection(string key) => throw new NotSupportedException();
 }
