@@ -49,7 +49,12 @@ public static class ReconcileDecisions
         };
     }
 
-    /// <summary>An operation whose intent was recorded but that no one is finishing: Berth stopped mid-way.</summary>
+    /// <summary>
+    /// An operation whose intent was recorded but that no one is finishing: Berth stopped mid-way. The
+    /// record takes the state the engine has settled in, saying which operation was cut short; a
+    /// workload that has not settled is <c>failed</c>. (Marking a still-running workload <c>failed</c>
+    /// would only flip back to <c>running</c> at the next look, leaving two misleading lines.)
+    /// </summary>
     private static Decision Interrupted(Container record, ContainerOperation pending, WorkloadObservation observed)
     {
         switch (pending)
@@ -60,11 +65,23 @@ public static class ReconcileDecisions
                 return new Decision(DecisionKind.FinishRemove);
         }
         var target = ContainerStateMachine.TargetOf(pending);
-        var verdict = Verdicts.Judge(target, observed, record.Replicas);
-        return verdict.Kind == VerdictKind.Confirmed
-            ? Decision.Transition(target, $"Confirmed after Berth restarted during {pending.ToWire()}")
-            : Decision.Transition(ContainerState.Failed,
-                $"Berth restarted during {pending.ToWire()}; the engine shows {observed}");
+        if (Verdicts.Judge(target, observed, record.Replicas).Kind == VerdictKind.Confirmed)
+        {
+            return Decision.Transition(target, $"Confirmed after Berth restarted during {pending.ToWire()}");
+        }
+        var cutShort = $"Berth restarted during {pending.ToWire()}";
+        if (Verdicts.Judge(ContainerState.Running, observed, record.Replicas).Kind == VerdictKind.Confirmed)
+        {
+            return Decision.Transition(ContainerState.Running, $"{cutShort}; the engine shows it still running");
+        }
+        if (observed.AllIn(ReplicaState.Paused))
+        {
+            return Decision.Transition(ContainerState.Paused, $"{cutShort}; the engine shows it paused");
+        }
+        var settled = Stopped(record, observed);
+        return settled.Kind == DecisionKind.Transition
+            ? Decision.Transition(settled.To!.Value, $"{cutShort}; {settled.Reason}")
+            : Decision.Transition(ContainerState.Failed, $"{cutShort}; the engine shows {observed}");
     }
 
     private static Decision FromRunning(Container record, WorkloadObservation observed)

@@ -199,12 +199,19 @@ public sealed class ReconcileDecisionsTests
     }
 
     [Fact]
-    public void Decide_InterruptedStopNotConfirmed_FailedBerthRestartedDuringStop()
+    public void Decide_InterruptedStopStillRunning_RunningSayingTheStopWasCutShort()
     {
         var decision = ReconcileDecisions.Decide(Record(ContainerState.Running, ContainerOperation.Stop), All(ReplicaState.Running));
 
-        AssertTransition(decision, ContainerState.Failed, "Berth restarted during stop");
-        Assert.Contains("#0 Running", decision.Reason, StringComparison.Ordinal);
+        AssertTransition(decision, ContainerState.Running, "Berth restarted during stop; the engine shows it still running");
+    }
+
+    [Fact]
+    public void Decide_InterruptedResumeKilled_FailedWithTheExit()
+    {
+        var decision = ReconcileDecisions.Decide(Record(ContainerState.Paused, ContainerOperation.Resume), All(ReplicaState.Exited, exitCode: 137));
+
+        AssertTransition(decision, ContainerState.Failed, "Berth restarted during resume; Replica 0 was killed");
     }
 
     [Fact]

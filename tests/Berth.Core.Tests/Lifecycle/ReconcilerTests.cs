@@ -91,14 +91,14 @@ public sealed class ReconcilerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ResyncAsync_PendingStopReplicasRunning_FailedBerthRestartedDuringStop()
+    public async Task ResyncAsync_PendingStopReplicasRunning_RunningBerthRestartedDuringStop()
     {
         var container = _h.Seed(ContainerState.Running, ContainerOperation.Stop);
 
         await ResyncAsync();
 
         var record = _h.Store.Get(container.Id)!;
-        Assert.Equal(ContainerState.Failed, record.State);
+        Assert.Equal(ContainerState.Running, record.State);
         Assert.Null(record.PendingOperation);
         Assert.StartsWith("Berth restarted during stop", record.StateReason, StringComparison.Ordinal);
         Assert.Equal(record.StateReason, Assert.Single(_h.Store.TransitionsOf(container.Id)).Reason);
