@@ -107,6 +107,11 @@ internal sealed class BenchOptions
                 default: throw new ArgumentException($"Unknown argument '{name}'.");
             }
         }
+        // The run id becomes part of hostnames (DNS labels) and of engine labels.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(options.RunId, "^[a-z0-9]{1,16}$"))
+        {
+            throw new ArgumentException("--run-id takes 1 to 16 lowercase letters and digits.");
+        }
         if ((options.Url is null) != (options.Token is null))
         {
             throw new ArgumentException("--url and --token go together.");
