@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Berth.Bench;
+
+/// <summary>
+/// The few calls of Berth's native API the bench makes. Every call has its own time limit and fails with
+/// a message naming the call, the status and the start of the body, so that a half-built or slow server
+/// produces an explanation rather than a hang.
+/// </summary>
+internal sealed class BerthApi : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly TimeSpan _timeout;
+
+    public BerthApi(Uri baseAddress, string token, TimeSpan timeout)
+    {
+        _timeout = timeout;
+        _client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            BaseAddress = baseAddress,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public Uri BaseAddress => _client.BaseAddress!;
+
+    public async Task<string> CreateAsync(string hostname, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["hostname"] = hostname });
+        using var document = await SendAsync(HttpMethod.Post, "/api/v1/containers", body, cancellationToken);
+        return Data(document, "create").GetProperty("id").GetString()
+            ?? throw new BenchException("POST /api/v1/containers answered a null data.id.");
+    }
+
+    public async Task<string> GetStateAsync(string id, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Get, $"/api/v1/containers/{id}", null, cancellationToken);
+        return State(document, "get");
+    }
+
+    /// <summary>The body of GET /api/v1/containers/{id}, exactly as Berth sent it.</summary>
+    public async Task<byte[]> GetRawAsync(string id, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        using var response = await _client.GetAsync($"/api/v1/containers/{id}", timeout.Token);
+        var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Failure(HttpMethod.Get, $"/api/v1/containers/{id}", (int)response.StatusCode, Encoding.UTF8.GetString(bytes));
+        }
+        return bytes;
+    }
+
+    /// <summary>Runs a lifecycle operation and returns the state of the record Berth answered with.</summary>
+    public async Task<string> OperateAsync(string id, string operation, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Post, $"/api/v1/containers/{id}/{operation}", null, cancellationToken);
+        return State(document, operation);
+    }
+
+    /// <summary>The number of records on the page and the total the pagination reports.</summary>
+    public async Task<(int Items, long Total)> ListAsync(int page, int limit, string? state, CancellationToken cancellationToken)
+    {
+        var path = $"/api/v1/containers?page={page}&limit={limit}" + (state is null ? "" : $"&state={state}");
+        using var document = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
+        var items = document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
+            ? data.GetArrayLength()
+            : throw new BenchException($"GET {path} answered without a data array: {Snippet(document.RootElement.GetRawText())}");
+        var total = document.RootElement.TryGetProperty("pagination", out var pagination)
+            && pagination.TryGetProperty("total", out var t) && t.TryGetInt64(out var n)
+            ? n
+            : throw new BenchException($"GET {path} answered without pagination.total.");
+        return (items, total);
+    }
+
+    /// <summary>The cheapest request that still does the full work of a list; its body is only drained.</summary>
+    public async Task ListRawAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        using var response = await _client.GetAsync(pathAndQuery, HttpCompletionOption.ResponseContentRead, timeout.Token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Failure(HttpMethod.Get, pathAndQuery, (int)response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
+        }
+    }
+
+    public async Task DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        try
+        {
+            using var response = await _client.DeleteAsync($"/api/v1/containers/{id}", timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw Failure(HttpMethod.Delete, $"/api/v1/containers/{id}", (int)response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchException($"DELETE /api/v1/containers/{id}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Polls until the record is in one of <paramref name="states"/>; returns that state.</summary>
+    public async Task<string> WaitForStateAsync(string id, IReadOnlyCollection<string> states, TimeSpan timeout, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = "";
+        while (true)
+        {
+            state = await GetStateAsync(id, cancellationToken);
+            if (states.Contains(state))
+            {
+                return state;
+            }
+            if (clock.Elapsed > timeout)
+            {
+                throw new BenchException($"Container {id} did not reach {string.Join(" or ", states)} within {timeout.TotalSeconds:0} s; it is '{state}'.");
+            }
+            await Task.Delay(interval, cancellationToken);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<JsonDocument> SendAsync(HttpMethod method, string path, string? json, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _client.SendAsync(request, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchException($"{method} {path}: no answer from {BaseAddress} within {_timeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new BenchException($"{method} {path}: {BaseAddress} is unreachable: {e.Message}", e);
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw Failure(method, path, (int)response.StatusCode, text);
+            }
+            try
+            {
+                return JsonDocument.Parse(text);
+            }
+            catch (JsonException)
+            {
+                throw new BenchException($"{method} {path} answered {(int)response.StatusCode} with a body that is not JSON: {Snippet(text)}");
+            }
+        }
+    }
+
+    private CancellationTokenSource Limit(CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(_timeout);
+        return source;
+    }
+
+    private static JsonElement Data(JsonDocument document, string what) =>
+        document.RootElement.ValueKind == JsonValueKind.Object
+        && document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+            ? data
+            : throw new BenchException($"The answer to {what} has no data object: {Snippet(document.RootElement.GetRawText())}");
+
+    private static string State(JsonDocument document, string what) =>
+        Data(document, what).TryGetProperty("state", out var state) && state.GetString() is { } value
+            ? value
+            : throw new BenchException($"The answer to {what} has no data.state.");
+
+    private static BenchException Failure(HttpMethod method, string path, int status, string body) =>
+        new($"{method} {path} answered {status}: {Snippet(body)}");
+
+    private static string Snippet(string text) => text.Length <= 300 ? text : text[..300] + "...";
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Berth.Bench;
+
+/// <summary>
+/// The Docker Engine API without Berth: the reference for lifecycle latency, the tool of the external
+/// kill, and the cleaner of everything the run left behind.
+/// </summary>
+internal sealed class DirectDocker : IDisposable
+{
+    /// <summary>Marks the containers this bench creates itself; the value is the run id.</summary>
+    public const string BenchLabel = "berth.bench";
+
+    private readonly DockerClient _client;
+    private readonly string _runId;
+
+    public DirectDocker(string endpoint, string runId)
+    {
+        Endpoint = endpoint;
+        _runId = runId;
+        _client = new DockerClientBuilder()
+            .WithEndpoint(new Uri(endpoint))
+            .WithApiVersion(new System.Version(1, 41))
+            .Build();
+    }
+
+    public string Endpoint { get; }
+
+    public async Task<string> VersionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var version = await _client.System.GetVersionAsync(cancellationToken);
+            return $"{version.Version} (API {version.APIVersion})";
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or DockerApiException or TimeoutException
+            or System.Net.Sockets.SocketException)
+        {
+            throw new BenchException($"The Docker engine at {Endpoint} does not answer: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// A plain running container of the image, with the one setting that gives stop the same meaning as
+    /// in Berth: an init process that forwards SIGTERM (PID 1 `sleep` would ignore it and wait out the grace).
+    /// </summary>
+    public async Task<string> CreateRunningAsync(string image, string name, CancellationToken cancellationToken)
+    {
+        var created = await _client.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = name,
+            Image = image,
+            Labels = new Dictionary<string, string>(StringComparer.Ordinal) { [BenchLabel] = _runId },
+            HostConfig = new HostConfig
+            {
+                Init = true,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            },
+        }, cancellationToken);
+        await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+        return created.ID;
+    }
+
+    public Task StartAsync(string id, CancellationToken cancellationToken) =>
+        _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken);
+
+    public Task StopAsync(string id, int graceSeconds, CancellationToken cancellationToken) =>
+        _client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)graceSeconds }, cancellationToken);
+
+    public Task PauseAsync(string id, CancellationToken cancellationToken) =>
+        _client.Containers.PauseContainerAsync(id, cancellationToken);
+
+    public Task UnpauseAsync(string id, CancellationToken cancellationToken) =>
+        _client.Containers.UnpauseContainerAsync(id, cancellationToken);
+
+    /// <summary>The engine id of replica 0 of a Berth container, found the way Berth finds it: by label.</summary>
+    public async Task<string> FindReplicaAsync(string containerId, CancellationToken cancellationToken)
+    {
+        var found = await ListAsync("berth.container", containerId, cancellationToken);
+        var replica = found.FirstOrDefault(c => c.Labels.TryGetValue("berth.replica", out var index) && index == "0") ?? found.FirstOrDefault();
+        return replica?.ID ?? throw new BenchException($"No engine container carries the label berth.container={containerId}.");
+    }
+
+    /// <summary>SIGKILL, as `docker kill` sends it; returns how long the call took.</summary>
+    public async Task<TimeSpan> KillAsync(string engineId, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await _client.Containers.KillContainerAsync(engineId, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
+        return clock.Elapsed;
+    }
+
+    /// <summary>Removes, by force, every container carrying one of these labels. Never throws: it runs during cleanup.</summary>
+    public async Task<int> RemoveLabelledAsync(IEnumerable<(string Key, string Value)> labels, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        foreach (var (key, value) in labels)
+        {
+            try
+            {
+                foreach (var container in await ListAsync(key, value, cancellationToken))
+                {
+                    try
+                    {
+                        await _client.Containers.RemoveContainerAsync(container.ID,
+                            new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+                        removed++;
+                    }
+                    catch (DockerContainerNotFoundException)
+                    {
+                        // Gone already (removed through another label of the same run).
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.Info($"cleanup: removing containers labelled {key}={value} failed: {e.Message}");
+            }
+        }
+        return removed;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<IList<ContainerListResponse>> ListAsync(string key, string value, CancellationToken cancellationToken) =>
+        await _client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>(StringComparer.Ordinal)
+            {
+                ["label"] = new Dictionary<string, bool>(StringComparer.Ordinal) { [$"{key}={value}"] = true },
+            },
+        }, cancellationToken);
+}
