@@ -34,9 +34,9 @@ internal static class ReplicaLabels
         return new Dictionary<string, IDictionary<string, bool>>(StringComparer.Ordinal) { ["label"] = labels };
     }
 
-    /// <summary>Unique on the engine and readable in <c>docker ps</c>: hostname, container id prefix, replica index.</summary>
+    /// <summary>Unique on the engine and readable in <c>docker ps</c>: hostname, the random end of the container id (a UUIDv7 starts with its time), replica index.</summary>
     public static string Name(string hostname, Guid containerId, int index) =>
-        string.Create(CultureInfo.InvariantCulture, $"berth-{hostname}-{containerId.ToString("N")[..8]}-{index}");
+        string.Create(CultureInfo.InvariantCulture, $"berth-{hostname}-{containerId.ToString("N")[^8..]}-{index}");
 
     public static Guid? ContainerId(IDictionary<string, string>? labels) =>
         labels is not null && labels.TryGetValue(Container, out var raw) && Guid.TryParse(raw, out var id) ? id : null;

@@ -32,7 +32,7 @@ public sealed class DockerEngineTests(DockerFixture fixture) : IDisposable
         foreach (var replica in observation.Replicas)
         {
             var inspect = await fixture.Client.Containers.InspectContainerAsync(replica.EngineId, Ct);
-            Assert.Equal($"/berth-{spec.Hostname}-{spec.ContainerId.ToString("N")[..8]}-{replica.Index}", inspect.Name);
+            Assert.Equal($"/berth-{spec.Hostname}-{spec.ContainerId.ToString("N")[^8..]}-{replica.Index}", inspect.Name);
             var config = inspect.Config!;
             var labels = config.Labels!;
             Assert.Equal("true", labels["berth.managed"]);

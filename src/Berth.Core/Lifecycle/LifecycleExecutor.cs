@@ -263,7 +263,7 @@ public sealed partial class LifecycleExecutor(
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    internal static string Short(Guid id) => id.ToString("N")[..12];
+    internal static string Short(Guid id) => id.ToString("N")[^12..];
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Container {ContainerId}: {Operation} confirmed as {State}")]
     private static partial void LogFinished(ILogger logger, string containerId, string operation, string state);

@@ -103,7 +103,31 @@ public sealed class BerthServer : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (_ownsDataDirectory)
+        {
+            await RemoveEngineContainersAsync();
+        }
         DeleteDataDirectory();
+    }
+
+    /// <summary>Leaves the engine as this server found it: removes every replica it labelled.</summary>
+    private async Task RemoveEngineContainersAsync()
+    {
+        var path = Path.Combine(DataDirectory, "instance-id");
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        var replicas = await DockerProbe.Client.Containers.ListContainersAsync(new global::Docker.DotNet.Models.ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"berth.instance={InstanceId}"] = true },
+            },
+        });
+        await Task.WhenAll(replicas.Select(r => DockerProbe.Client.Containers.RemoveContainerAsync(
+            r.ID, new global::Docker.DotNet.Models.ContainerRemoveParameters { Force = true, RemoveVolumes = true })));
     }
 
     protected override void Dispose(bool disposing)
