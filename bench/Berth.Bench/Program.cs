@@ -60,6 +60,7 @@ var markdown = results.ToMarkdown(header);
 Console.WriteLine(markdown);
 if (options.OutputPath is { } output)
 {
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
     await File.WriteAllTextAsync(output, markdown);
 }
 
