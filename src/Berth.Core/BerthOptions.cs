@@ -16,6 +16,12 @@ public sealed class BerthOptions
 
     /// <summary>The environment id of the one local engine.</summary>
     public string EnvironmentId { get; set; } = "local";
+
+    /// <summary>
+    /// Browser origins (e.g. <c>https://berth.example.com</c>) allowed to open WebSockets besides the
+    /// server's own. Programs that send no <c>Origin</c> are not affected.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
 }
 
 /// <summary>The <c>Berth:Lifecycle</c> section: how long Berth waits for the engine, and how often it looks.</summary>

@@ -81,8 +81,8 @@ public sealed class UnitTests
         Assert.Equal(expected, DockerEngineOptions.ResolveEndpoint(configured, dockerHost));
 
     [Fact]
-    public void Name_Replica_CombinesHostnameContainerPrefixAndIndex() =>
-        Assert.Equal("berth-web-0123abcd-2", ReplicaLabels.Name("web", Guid.Parse("0123abcd-0000-0000-0000-000000000000"), 2));
+    public void Name_Replica_CombinesHostnameTheRandomEndOfTheIdAndIndex() =>
+        Assert.Equal("berth-web-89abcdef-2", ReplicaLabels.Name("web", Guid.Parse("01a20a01-0000-7000-8000-000089abcdef"), 2));
 
     [Fact]
     public void From_EventOfABerthReplica_MapsToEngineEvent()

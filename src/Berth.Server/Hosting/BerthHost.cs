@@ -30,6 +30,7 @@ internal static class BerthHost
     public static WebApplication MapBerth(this WebApplication app)
     {
         app.UseBerthErrors();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
