@@ -10,11 +10,13 @@ public static class CoreServiceCollectionExtensions
     public static IServiceCollection AddBerthCore(this IServiceCollection services)
     {
         services.AddSingleton<ContainerLocks>();
+        services.AddSingleton<Persistence.ContainerChangeSignal>();
         services.AddSingleton<EngineEventHub>();
         services.AddSingleton<EngineStatus>();
         services.AddSingleton<LifecycleExecutor>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<ContainerService>();
+        services.AddSingleton<ContainerWatcher>();
         return services;
     }
 }

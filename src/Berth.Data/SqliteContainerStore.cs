@@ -177,6 +177,27 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
         return new Page<StatusTransition>(rows.ConvertAll(r => r.ToRecord()), query.PageNumber, query.Limit, total);
     }
 
+    public async Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await (
+                from t in db.Transitions.AsNoTracking()
+                join c in db.Containers.AsNoTracking() on t.ContainerId equals c.Id
+                where t.Seq > afterSequence && (ownerId == null || c.UserId == ownerId)
+                orderby t.Seq
+                select new { Transition = t, c.Hostname })
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+        return rows.ConvertAll(r => new SequencedTransition(r.Transition.Seq, r.Hostname, r.Transition.ToRecord()));
+    }
+
+    public async Task<long> LatestSequenceAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Transitions.MaxAsync(t => (long?)t.Seq, cancellationToken) ?? 0;
+    }
+
     // Insertion order breaks ties in the same direction, so equal keys keep a stable, repeatable order.
     private static IOrderedQueryable<TransitionRow> Sort<TKey>(
         IQueryable<TransitionRow> log, Expression<Func<TransitionRow, TKey>> key, bool descending) =>

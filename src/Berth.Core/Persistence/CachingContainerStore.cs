@@ -7,9 +7,9 @@ namespace Berth.Core.Persistence;
 /// Keeps live containers in memory by id, written through on every change, so that the hot path
 /// (GET of one container, every operation's first read) does not touch the database. Exact because
 /// this server is the only writer of its store; a second server on the same database would need
-/// invalidation first.
+/// invalidation first. Every write pulses <see cref="ContainerChangeSignal"/> for waiters and event streams.
 /// </summary>
-public sealed class CachingContainerStore(IContainerStore inner) : IContainerStore
+public sealed class CachingContainerStore(IContainerStore inner, ContainerChangeSignal changes) : IContainerStore
 {
     private readonly ConcurrentDictionary<Guid, Container> _byId = new();
 
@@ -44,6 +44,7 @@ public sealed class CachingContainerStore(IContainerStore inner) : IContainerSto
     {
         await inner.AddAsync(container, transition, cancellationToken).ConfigureAwait(false);
         _byId[container.Id] = container;
+        changes.Pulse();
     }
 
     public async Task<bool> TryUpdateAsync(Container updated, long expectedVersion, StatusTransition? transition, CancellationToken cancellationToken)
@@ -61,6 +62,7 @@ public sealed class CachingContainerStore(IContainerStore inner) : IContainerSto
         if (stored)
         {
             _byId[updated.Id] = updated;
+            changes.Pulse();
         }
         else
         {
@@ -74,8 +76,15 @@ public sealed class CachingContainerStore(IContainerStore inner) : IContainerSto
         await inner.DeleteAsync(id, transition, cancellationToken).ConfigureAwait(false);
         _deleted[id] = 0;
         _byId.TryRemove(id, out _);
+        changes.Pulse();
     }
 
     public Task<Page<StatusTransition>> ListTransitionsAsync(Guid containerId, TransitionQuery query, CancellationToken cancellationToken) =>
         inner.ListTransitionsAsync(containerId, query, cancellationToken);
+
+    public Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken) =>
+        inner.ListTransitionsAfterAsync(afterSequence, ownerId, limit, cancellationToken);
+
+    public Task<long> LatestSequenceAsync(CancellationToken cancellationToken) => inner.LatestSequenceAsync(cancellationToken);
 }

@@ -51,4 +51,18 @@ public interface IContainerStore
     Task DeleteAsync(Guid id, StatusTransition transition, CancellationToken cancellationToken);
 
     Task<Page<StatusTransition>> ListTransitionsAsync(Guid containerId, TransitionQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Status-log lines written after position <paramref name="afterSequence"/>, oldest first, of the
+    /// containers of <paramref name="ownerId"/> (every owner when null), deleted containers included.
+    /// The sequence is the order of commits, so a reader that resumes from the last one it saw misses nothing.
+    /// </summary>
+    Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The position of the newest status-log line (0 when there is none).</summary>
+    Task<long> LatestSequenceAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A status-log line with its position in the whole log and the hostname of its container.</summary>
+public sealed record SequencedTransition(long Sequence, string Hostname, StatusTransition Transition);

@@ -11,6 +11,7 @@ namespace Berth.Server.Api;
 internal static class ContainersApi
 {
     private const int MaxGraceSeconds = 3600;
+    private const int MaxWaitSeconds = 600;
 
     public static IEndpointRouteBuilder MapContainersApi(this IEndpointRouteBuilder app)
     {
@@ -23,6 +24,7 @@ internal static class ContainersApi
         api.MapDelete("/{id}", DeleteAsync).WithIdempotency();
         api.MapPost("/{id}/{operation}", OperateAsync).WithIdempotency();
         api.MapGet("/{id}/status-logs", ListStatusLogsAsync);
+        api.MapGet("/{id}/wait", WaitAsync);
         return app;
     }
 
@@ -132,6 +134,26 @@ internal static class ContainersApi
             order == "asc" ? SortOrder.Ascending : SortOrder.Descending);
         var result = await containers.ListStatusLogsAsync(http.GetCaller(), id, query, cancellationToken);
         return TypedResults.Ok(Envelope.Of(result, StatusLogRecord.From, "Container status logs retrieved successfully"));
+    }
+
+    private static async Task<Ok<DataEnvelope<ContainerRecord>>> WaitAsync(
+        HttpContext http, ContainerWatcher watcher, string id, string? state, string? timeout, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var wanted = ContainerState.Running;
+        if (string.IsNullOrEmpty(state))
+        {
+            errors.Add("state", "is required");
+        }
+        else if (!WireNames.TryParseState(state, out wanted))
+        {
+            errors.Add("state", $"must be one of {string.Join(", ", WireNames.States)}");
+        }
+        var seconds = errors.ParseInt("timeout", timeout, 60, 1, MaxWaitSeconds);
+        errors.ThrowIfAny();
+
+        var container = await watcher.WaitForStateAsync(http.GetCaller(), id, wanted, TimeSpan.FromSeconds(seconds), cancellationToken);
+        return WithETag(http, container, $"Container is {wanted.ToWire()}");
     }
 
     private static Ok<DataEnvelope<ContainerRecord>> WithETag(HttpContext http, Container container, string message)

@@ -39,6 +39,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapContainersApi();
+        app.MapEventsApi();
         return app;
     }
 

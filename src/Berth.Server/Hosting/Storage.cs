@@ -16,7 +16,7 @@ internal static class Storage
     {
         builder.Services.AddSqliteStore(sp =>
             SqliteStoreServiceCollectionExtensions.DatabasePathIn(sp.GetRequiredService<IOptions<BerthOptions>>().Value.DataDirectory));
-        builder.Services.Decorate<IContainerStore>(inner => new CachingContainerStore(inner));
+        builder.Services.Decorate<IContainerStore>((sp, inner) => new CachingContainerStore(inner, sp.GetRequiredService<ContainerChangeSignal>()));
         builder.Services.AddSingleton<MigrateStore>((services, ct) => services.MigrateStoreAsync(ct));
         return builder;
     }
@@ -34,12 +34,12 @@ internal static class Storage
     }
 
     /// <summary>Wraps the registered <typeparamref name="TService"/> (a singleton) in a decorator.</summary>
-    private static void Decorate<TService>(this IServiceCollection services, Func<TService, TService> decorate)
+    private static void Decorate<TService>(this IServiceCollection services, Func<IServiceProvider, TService, TService> decorate)
         where TService : class
     {
         var registered = services.Last(d => d.ServiceType == typeof(TService));
         services.Remove(registered);
-        services.AddSingleton(sp => decorate((TService)(registered.ImplementationInstance
+        services.AddSingleton(sp => decorate(sp, (TService)(registered.ImplementationInstance
             ?? registered.ImplementationFactory?.Invoke(sp)
             ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!))));
     }

@@ -171,6 +171,31 @@ internal sealed class InMemoryContainerStore : IContainerStore
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<SequencedTransition> result = _transitions
+                .Select((t, position) => (t, sequence: position + 1L))
+                .Where(p => p.sequence > afterSequence)
+                .Select(p => (p.t, p.sequence, owner: _live.GetValueOrDefault(p.t.ContainerId) ?? _deleted.GetValueOrDefault(p.t.ContainerId)))
+                .Where(p => p.owner is not null && (ownerId is null || p.owner.UserId == ownerId))
+                .Take(limit)
+                .Select(p => new SequencedTransition(p.sequence, p.owner!.Hostname, p.t))
+                .ToList();
+            return Task.FromResult(result);
+        }
+    }
+
+    public Task<long> LatestSequenceAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)_transitions.Count);
+        }
+    }
+
     public Task<Page<StatusTransition>> ListTransitionsAsync(Guid containerId, TransitionQuery query, CancellationToken cancellationToken)
     {
         lock (_gate)
