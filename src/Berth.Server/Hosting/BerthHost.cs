@@ -2,6 +2,7 @@ using Berth.Server.Accounts;
 using Berth.Server.Api;
 using Berth.Server.Health;
 using Berth.Server.Http;
+using Berth.Server.Metrics;
 
 namespace Berth.Server.Hosting;
 
@@ -21,6 +22,7 @@ internal static class BerthHost
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
         builder.AddBerthLifecycle();
+        builder.AddBerthMetrics();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -40,6 +42,7 @@ internal static class BerthHost
         app.MapAccountsApi();
         app.MapContainersApi();
         app.MapEventsApi();
+        app.MapMetricsApi();
         return app;
     }
 

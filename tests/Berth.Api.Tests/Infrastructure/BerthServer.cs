@@ -102,28 +102,26 @@ public sealed class BerthServer : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
+        // Read before the base disposal, which ends in Dispose(true) and so deletes the data directory.
+        var path = Path.Combine(DataDirectory, "instance-id");
+        var instanceId = _ownsDataDirectory && File.Exists(path) ? InstanceId : null;
         await base.DisposeAsync();
-        if (_ownsDataDirectory)
+        if (instanceId is not null)
         {
-            await RemoveEngineContainersAsync();
+            await RemoveEngineContainersAsync(instanceId);
         }
         DeleteDataDirectory();
     }
 
     /// <summary>Leaves the engine as this server found it: removes every replica it labelled.</summary>
-    private async Task RemoveEngineContainersAsync()
+    private static async Task RemoveEngineContainersAsync(string instanceId)
     {
-        var path = Path.Combine(DataDirectory, "instance-id");
-        if (!File.Exists(path))
-        {
-            return;
-        }
         var replicas = await DockerProbe.Client.Containers.ListContainersAsync(new global::Docker.DotNet.Models.ContainersListParameters
         {
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
-                ["label"] = new Dictionary<string, bool> { [$"berth.instance={InstanceId}"] = true },
+                ["label"] = new Dictionary<string, bool> { [$"berth.instance={instanceId}"] = true },
             },
         });
         await Task.WhenAll(replicas.Select(r => DockerProbe.Client.Containers.RemoveContainerAsync(
