@@ -37,6 +37,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<DockerConnection>();
         services.TryAddSingleton<DockerEngine>();
         services.TryAddSingleton<IContainerEngine>(sp => sp.GetRequiredService<DockerEngine>());
+        services.TryAddSingleton<IContainerExec, DockerExec>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Berth.Server.Accounts;
 using Berth.Server.Api;
+using Berth.Server.Commands;
 using Berth.Server.Health;
 using Berth.Server.Http;
 
@@ -21,6 +22,7 @@ internal static class BerthHost
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
         builder.AddBerthLifecycle();
+        builder.AddBerthCommands();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -39,6 +41,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapContainersApi();
+        app.MapCommandsApi();
         return app;
     }
 
