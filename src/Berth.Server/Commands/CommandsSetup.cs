@@ -18,9 +18,25 @@ internal static class CommandsSetup
 }
 
 /// <summary>Runs the command worker for the life of the server; on shutdown, running commands are killed and recorded.</summary>
-internal sealed class CommandWorkerService(CommandWorker worker) : BackgroundService
+internal sealed class CommandWorkerService(CommandWorker worker, IHostApplicationLifetime lifetime) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => worker.RunAsync(stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // The store is migrated by a hosted service that may start after this one; the host has started once all have.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+        await worker.RunAsync(stoppingToken);
+    }
 }
 
 internal sealed class CommandOptionsValidator : IValidateOptions<CommandOptions>
