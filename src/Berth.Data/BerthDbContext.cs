@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Berth.Core.Commands;
 using Berth.Core.Containers;
 using Berth.Data.Rows;
 using Microsoft.EntityFrameworkCore;
@@ -16,6 +17,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<UserRow> Users => Set<UserRow>();
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
+    public DbSet<CommandRow> Commands => Set<CommandRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -28,6 +30,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
         configurationBuilder.Properties<ContainerState?>().HaveConversion<string>();
         configurationBuilder.Properties<ContainerOperation?>().HaveConversion<string>();
         configurationBuilder.Properties<UserRole>().HaveConversion<string>();
+        configurationBuilder.Properties<CommandStatus>().HaveConversion<string>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -78,6 +81,15 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.ToTable("IdempotencyRecords");
             e.HasKey(r => new { r.UserId, r.Key });
             e.HasIndex(r => r.CreatedAt);
+        });
+
+        modelBuilder.Entity<CommandRow>(e =>
+        {
+            e.ToTable("Commands");
+            e.HasKey(c => c.Id);
+            e.HasIndex(c => new { c.ContainerId, c.CreatedAt, c.Id });
+            e.HasIndex(c => new { c.Status, c.CreatedAt });
+            e.HasOne<ContainerRow>().WithMany().HasForeignKey(c => c.ContainerId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 

@@ -39,6 +39,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<DockerEngine>();
         services.TryAddSingleton<IContainerEngine>(sp => sp.GetRequiredService<DockerEngine>());
         services.TryAddSingleton<IContainerStatsSource, DockerStatsSource>();
+        services.TryAddSingleton<IContainerExec, DockerExec>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Berth.Server.Accounts;
 using Berth.Server.Api;
+using Berth.Server.Commands;
 using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Metrics;
@@ -23,6 +24,7 @@ internal static class BerthHost
         builder.AddBerthAccounts();
         builder.AddBerthLifecycle();
         builder.AddBerthMetrics();
+        builder.AddBerthCommands();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -43,6 +45,7 @@ internal static class BerthHost
         app.MapContainersApi();
         app.MapEventsApi();
         app.MapMetricsApi();
+        app.MapCommandsApi();
         return app;
     }
 
