@@ -33,12 +33,21 @@ public sealed class MetricsApiTests(MetricsServer fixture) : IClassFixture<Metri
         var busy = await client.CreateRunningAsync(new { hostname = ContainerClient.NewHostname("busy"), command = new[] { "sh", "-c", "while true; do :; done" } });
         var idle = await client.CreateRunningAsync();
 
-        var busyMetrics = await WaitForMetricsAsync(client, busy.Id(), m => m.GetProperty("cpu_percent").GetDouble() > 20, "the busy container to use CPU");
-        var idleMetrics = await WaitForSampledAsync(client, idle.Id(), samples: 2);
+        await WaitForSampledAsync(client, idle.Id(), samples: 2);
 
-        Assert.True(busyMetrics.GetProperty("cpu_percent").GetDouble() <= 205, $"more CPU than the host has: {busyMetrics}");
-        Assert.True(idleMetrics.GetProperty("cpu_percent").GetDouble() < 10, $"the idle container uses CPU: {idleMetrics}");
+        // A busy loop gets a whole core on a quiet host, but only its share on a loaded one (CI): there it
+        // must still stand far above the idle container.
+        var (busyCpu, idleCpu) = await Eventually.UntilAsync(
+            async () => (await CpuAsync(client, busy.Id()), await CpuAsync(client, idle.Id())),
+            cpu => cpu.Item1 > 20 || (cpu.Item1 >= 4 && cpu.Item1 > 10 * cpu.Item2),
+            s_sampleTimeout, "the busy container to use CPU and the idle one not");
+
+        Assert.True(busyCpu <= 205, $"more CPU than the host has: {busyCpu}");
+        Assert.True(idleCpu < 10, $"the idle container uses CPU: {idleCpu}");
     }
+
+    private static async Task<double> CpuAsync(HttpClient client, string id) =>
+        (await (await client.GetAsync($"/api/v1/containers/{id}/metrics")).ReadDataAsync()).GetProperty("cpu_percent").GetDouble();
 
     [Fact]
     public async Task Metrics_RunningContainer_LimitsPidsAndARecentSample()
