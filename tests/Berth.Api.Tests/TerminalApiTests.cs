@@ -89,6 +89,20 @@ public sealed class TerminalApiTests(BerthServer server) : IClassFixture<BerthSe
     }
 
     [Fact]
+    public async Task Terminal_MissingShell_ShowsTheEngineErrorAndCloses()
+    {
+        var (token, container) = await RunningContainerAsync();
+        using var socket = await ConnectAsync(token, container, "?shell=/bin/no-such-shell");
+        var screen = new Screen(socket);
+
+        await screen.UntilAsync("no-such-shell");
+        await screen.UntilClosedAsync();
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.StartsWith("Process exited with code 12", socket.CloseStatusDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Terminal_TwoSessions_AreIndependent()
     {
         var (token, container) = await RunningContainerAsync();

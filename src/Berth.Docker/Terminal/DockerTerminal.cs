@@ -81,7 +81,7 @@ internal sealed class DockerTerminal(DockerConnection docker, IContainerEngine e
         {
             await ResizeWhenStartedAsync(session, spec.Columns, spec.Rows, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (OperationCanceledException)
         {
             await session.KillAsync(CancellationToken.None).ConfigureAwait(false);
             await session.DisposeAsync().ConfigureAwait(false);
@@ -90,17 +90,21 @@ internal sealed class DockerTerminal(DockerConnection docker, IContainerEngine e
         return session;
     }
 
-    /// <summary>An exec can only be resized once its process runs, which may be a moment after start answered.</summary>
+    /// <summary>
+    /// An exec can only be resized once its process runs, which may be a moment after start answered.
+    /// A size that cannot be set is not worth failing the session for: the shell works, only wrapped
+    /// differently, and a program that failed to start shows its error on the screen.
+    /// </summary>
     private async Task ResizeWhenStartedAsync(DockerTerminalSession session, int columns, int rows, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; attempt <= InitialResizeAttempts; attempt++)
         {
             try
             {
                 await session.ResizeAsync(columns, rows, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (EngineUnavailableException e) when (attempt < InitialResizeAttempts)
+            catch (EngineUnavailableException e)
             {
                 TerminalLog.ResizeRetry(logger, session.Id, e.Message);
                 await Task.Delay(s_initialResizeDelay, TimeProvider.System, cancellationToken).ConfigureAwait(false);
@@ -137,7 +141,7 @@ internal static partial class TerminalLog
     [LoggerMessage(101, LogLevel.Information, "Terminal session {SessionId} opened in replica {EngineId} of container {ContainerId}")]
     public static partial void Opened(ILogger logger, string sessionId, string engineId, Guid containerId);
 
-    [LoggerMessage(102, LogLevel.Debug, "Terminal session {SessionId} is not ready to resize yet: {Reason}")]
+    [LoggerMessage(102, LogLevel.Debug, "Terminal session {SessionId} could not be resized: {Reason}")]
     public static partial void ResizeRetry(ILogger logger, string sessionId, string reason);
 
     [LoggerMessage(103, LogLevel.Debug, "Terminal session {SessionId}: processes ended")]

@@ -76,7 +76,9 @@ internal sealed class DockerTerminalSession(
 
     public Task ResizeAsync(int columns, int rows, CancellationToken cancellationToken) =>
         docker.CallAsync("resize a terminal", (client, ct) => client.Exec.ResizeExecTtyAsync(execId,
-            new ContainerResizeParameters { Width = columns, Height = rows }, ct), cancellationToken);
+            new ContainerResizeParameters { Width = columns, Height = rows }, ct), cancellationToken,
+            // The exec has ended: there is no screen left to resize.
+            System.Net.HttpStatusCode.NotFound);
 
     public async Task<int?> GetExitCodeAsync(CancellationToken cancellationToken)
     {
