@@ -1,5 +1,6 @@
 using Berth.Core.Engine;
 using Berth.Docker.Metrics;
+using Berth.Docker.Terminal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,6 +41,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<IContainerEngine>(sp => sp.GetRequiredService<DockerEngine>());
         services.TryAddSingleton<IContainerStatsSource, DockerStatsSource>();
         services.TryAddSingleton<IContainerExec, DockerExec>();
+        services.TryAddSingleton<IContainerTerminal, DockerTerminal>();
         return services;
     }
 }

@@ -4,6 +4,7 @@ using Berth.Server.Commands;
 using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Metrics;
+using Berth.Server.Terminal;
 
 namespace Berth.Server.Hosting;
 
@@ -25,6 +26,7 @@ internal static class BerthHost
         builder.AddBerthLifecycle();
         builder.AddBerthMetrics();
         builder.AddBerthCommands();
+        builder.AddBerthTerminal();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -46,6 +48,7 @@ internal static class BerthHost
         app.MapEventsApi();
         app.MapMetricsApi();
         app.MapCommandsApi();
+        app.MapTerminalApi();
         return app;
     }
 
