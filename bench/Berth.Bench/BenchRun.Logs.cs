@@ -38,22 +38,9 @@ internal sealed partial class BenchRun
         var dockerStream = await _docker.FollowLogsAsync(engineId, "0", cancellationToken);
         await using var docker = Follower.Start("docker logs -f", dockerStream,
             ct => new LineReader(Recorder(dockerSeen)).ReadAsync(dockerStream, ct), cancellationToken);
-        Follower? berth = null;
+        var berth = berthId is null ? null
+            : BerthFollower($"/api/v1/containers/{berthId}/logs?follow=true&tail=0", Recorder(berthSeen), cancellationToken);
         string? berthProblem = null;
-        if (berthId is not null)
-        {
-            var path = $"/api/v1/containers/{berthId}/logs?follow=true&tail=0";
-            try
-            {
-                var response = await _api!.OpenStreamAsync(path, null, cancellationToken);
-                var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                berth = Follower.Start("berth", response, ct => new LineReader(Recorder(berthSeen)).ReadAsync(body, ct), cancellationToken);
-            }
-            catch (BenchException e)
-            {
-                berthProblem = e.Message;
-            }
-        }
         try
         {
             using var writer = await _docker.StartWithStdinAsync(engineId,
@@ -72,11 +59,11 @@ internal sealed partial class BenchRun
             var warmClock = Stopwatch.StartNew();
             var berthWarm = berth is null;
             var dockerWarm = false;
-            while ((!berthWarm || !dockerWarm || warm < 10) && warmClock.Elapsed < TimeSpan.FromSeconds(60))
+            while ((!(berthWarm || berth!.Ended is not null) || !dockerWarm || warm < 10) && warmClock.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await SendAsync($"WARM-{warm}-{tag}");
                 var index = -1 - warm;
-                await UntilAsync(() => dockerSeen.ContainsKey(index) && (berth is null || berthSeen.ContainsKey(index)),
+                await UntilAsync(() => dockerSeen.ContainsKey(index) && (berth is null || berthSeen.ContainsKey(index) || berth.Ended is not null),
                     TimeSpan.FromMilliseconds(500), cancellationToken);
                 berthWarm |= berthSeen.ContainsKey(index);
                 dockerWarm |= dockerSeen.ContainsKey(index);
@@ -172,22 +159,9 @@ internal sealed partial class BenchRun
         var dockerStream = await _docker.FollowLogsAsync(engineId, "10", cancellationToken);
         await using var docker = Follower.Start("docker logs -f", dockerStream,
             ct => new LineReader(dockerCount.OnLine).ReadAsync(dockerStream, ct), cancellationToken);
-        Follower? berth = null;
+        var berth = berthId is null ? null
+            : BerthFollower($"/api/v1/containers/{berthId}/logs?follow=true&tail=10", berthCount.OnLine, cancellationToken);
         string? berthProblem = null;
-        if (berthId is not null)
-        {
-            var path = $"/api/v1/containers/{berthId}/logs?follow=true&tail=10";
-            try
-            {
-                var response = await _api!.OpenStreamAsync(path, null, cancellationToken);
-                var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                berth = Follower.Start("berth", response, ct => new LineReader(berthCount.OnLine).ReadAsync(body, ct), cancellationToken);
-            }
-            catch (BenchException e)
-            {
-                berthProblem = e.Message;
-            }
-        }
         try
         {
             // Both clients have the container's first line: Berth is collecting this replica, the burst may start.
@@ -195,7 +169,7 @@ internal sealed partial class BenchRun
             {
                 throw new BenchException($"`docker logs -f` did not show the container's first line within 60 s ({docker.Ended ?? "stream open"}).");
             }
-            if (berth is not null && !await UntilAsync(() => berthCount.Ready, TimeSpan.FromSeconds(60), cancellationToken))
+            if (berth is not null && !(await UntilAsync(() => berthCount.Ready || berth.Ended is not null, TimeSpan.FromSeconds(60), cancellationToken) && berthCount.Ready))
             {
                 berthProblem = $"Berth's follow stream did not show the container's first line within 60 s ({berth.Ended ?? "stream open"}).";
                 await berth.DisposeAsync();
@@ -251,6 +225,28 @@ internal sealed partial class BenchRun
             {
                 await berth.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// Berth's follow client, opened in the background: a server may hold its answer's headers until the
+    /// first line, so waiting for them here could wait for lines nobody has written yet.
+    /// </summary>
+    private Follower BerthFollower(string path, Action<string> onLine, CancellationToken cancellationToken) =>
+        Follower.Start("berth", NoResource.Instance, async ct =>
+        {
+            using var response = await _api!.OpenStreamAsync(path, null, ct);
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            await new LineReader(onLine).ReadAsync(body, ct);
+        }, cancellationToken);
+
+    private sealed class NoResource : IDisposable
+    {
+        public static readonly NoResource Instance = new();
+
+        public void Dispose()
+        {
+            // The reading owns its response; cancelling it releases the connection.
         }
     }
 

@@ -24,7 +24,7 @@ internal sealed partial class BenchRun
         var baseline = new int[targets.Count];
         for (var i = 0; i < targets.Count; i++)
         {
-            baseline[i] = await _docker.ProcessCountAsync(targets[i].EngineId, cancellationToken);
+            baseline[i] = await _docker.TerminalProcessCountAsync(targets[i].EngineId, cancellationToken);
         }
 
         // One session first, not counted: the server's first terminal pays for code loading and JIT.
@@ -88,7 +88,7 @@ internal sealed partial class BenchRun
             await Task.WhenAll(sessions.Select(s => s.DisposeAsync().AsTask()));
         }
 
-        // Closing a session ends its shell; give the server a moment, then count what is left.
+        // Closing a session ends its shell and what it started; give the server a moment, then count what is left.
         var leftover = 0;
         var leftClock = Stopwatch.StartNew();
         do
@@ -96,7 +96,7 @@ internal sealed partial class BenchRun
             leftover = 0;
             for (var i = 0; i < targets.Count; i++)
             {
-                leftover += Math.Max(0, await _docker.ProcessCountAsync(targets[i].EngineId, cancellationToken) - baseline[i]);
+                leftover += Math.Max(0, await _docker.TerminalProcessCountAsync(targets[i].EngineId, cancellationToken) - baseline[i]);
             }
             if (leftover == 0)
             {
@@ -104,10 +104,10 @@ internal sealed partial class BenchRun
             }
             await Task.Delay(500, cancellationToken);
         }
-        while (leftClock.Elapsed < TimeSpan.FromSeconds(30));
+        while (leftClock.Elapsed < TimeSpan.FromSeconds(60));
         if (leftover > 0)
         {
-            _results.Note($"Terminals: {leftover} process(es) were still running in the containers 30 s after the sessions closed.");
+            _results.Note($"Terminals: {leftover} process(es) with a terminal were still running in the containers 60 s after the sessions closed.");
         }
         Log.Info($"terminals: {leftover} process(es) left after closing");
     }

@@ -157,10 +157,14 @@ internal sealed class DirectDocker : IDisposable
             Tail = tail,
         }, cancellationToken);
 
-    /// <summary>How many processes run in the container (the counting shell included).</summary>
-    public async Task<int> ProcessCountAsync(string engineId, CancellationToken cancellationToken)
+    /// <summary>
+    /// How many processes in the container have a terminal (a pseudo-terminal on stdin): what terminal
+    /// sessions start, and what must be gone once they are closed. The counting exec has none.
+    /// </summary>
+    public async Task<int> TerminalProcessCountAsync(string engineId, CancellationToken cancellationToken)
     {
-        var (code, output) = await ExecAsync(engineId, ["sh", "-c", "ls -d /proc/[0-9]* | wc -l"], cancellationToken);
+        const string script = "n=0; for p in /proc/[0-9]*; do case \"$(readlink $p/fd/0 2>/dev/null)\" in /dev/pts/*) n=$((n+1));; esac; done; echo $n";
+        var (code, output) = await ExecAsync(engineId, ["sh", "-c", script], cancellationToken);
         return code == 0 && int.TryParse(output.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
             ? n
             : throw new BenchException($"Counting the processes of {engineId} failed (exit {code}): {output.Trim()}");
