@@ -27,7 +27,7 @@ work="$(mktemp -d -t berth-bench-XXXXXX)"
 # The driver cleans up after itself; this catches what a crash (or kill -9) of the driver left behind.
 cleanup() {
     local status=$?
-    local labels=("berth.bench=$run_id" "berth.instance=bench-$run_id" "berth.instance=bench-$run_id-list")
+    local labels=("berth.bench=$run_id" "berth.instance=bench-$run_id" "berth.instance=bench-$run_id-list" "berth.instance=bench-$run_id-metrics")
     if [ -f "$work/berth-container-ids.txt" ]; then
         while read -r id; do
             [ -n "$id" ] && labels+=("berth.container=$id")

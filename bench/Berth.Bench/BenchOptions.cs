@@ -29,20 +29,29 @@ internal sealed class BenchOptions
     public int ListRecords { get; private set; } = 1000;
     public int ListRequests { get; private set; } = 1000;
     public int KillRuns { get; private set; } = 10;
+    public int LogMarkers { get; private set; } = 200;
+    public int BurstLines { get; private set; } = 200_000;
+    public int MetricsContainers { get; private set; } = 100;
+    public int MetricsRequests { get; private set; } = 1000;
+    public int CpuSeconds { get; private set; } = 60;
+    public int CommandRuns { get; private set; } = 30;
+    public int Terminals { get; private set; } = 200;
+    public int TerminalContainers { get; private set; } = 4;
     public TimeSpan ReadyTimeout { get; private set; } = TimeSpan.FromSeconds(90);
     public TimeSpan OperationTimeout { get; private set; } = TimeSpan.FromSeconds(90);
 
-    public static readonly string[] AllSections = ["lifecycle", "throughput", "list", "kill"];
+    public static readonly string[] AllSections = ["lifecycle", "throughput", "list", "kill", "logs-latency", "logs-throughput", "metrics", "commands", "terminals"];
 
     public const string Usage = """
         Berth.Bench: measures Berth against direct Docker calls and a bare ASP.NET Core endpoint.
 
           --server-dll PATH     Berth.Server.dll to start (default: the Release build in this repository)
           --bare-dll PATH       Berth.Bench.Bare.dll to start (default: the Release build in this repository)
-          --url URL --token PAT use an already running Berth for lifecycle, throughput and kill
-                                (the list figure still starts its own server from --server-dll)
+          --url URL --token PAT use an already running Berth for every figure but list and metrics, which
+                                start their own servers from --server-dll (no server memory figure then)
           --reference-only      measure only the references (direct Docker, bare endpoint): no Berth needed
-          --sections LIST       comma-separated subset of lifecycle,throughput,list,kill (default: all)
+          --sections LIST       comma-separated subset of lifecycle,throughput,list,kill,logs-latency,
+                                logs-throughput,metrics,commands,terminals (default: all)
           --docker-host URI     Docker endpoint (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
           --image IMAGE         image for every container (default: berth/busybox:latest)
           --work-dir DIR        where data directories and scratch files go (default: a new temp dir)
@@ -55,6 +64,13 @@ internal sealed class BenchOptions
           --duration S          wrk measured seconds (10)           --wrk-warmup S   wrk warm-up seconds (3)
           --list-records N      records in the list store (1000)    --list-requests N  list requests (1000)
           --kill-runs N         kill-to-failed runs (10)
+          --log-markers N       lines timed from container to follow client (200)
+          --burst-lines N       lines of the log burst (200000)
+          --metrics-containers N  running containers while the sampler's CPU is measured (100)
+          --metrics-requests N  sequential metrics requests (1000)
+          --cpu-seconds S       each CPU measurement window (60: one disk sample of the sampler included)
+          --command-runs N      commands `true` timed (30)
+          --terminals N         concurrent terminal sessions (200)  --terminal-containers N  spread over (4)
           --ready-timeout S     server start-up limit (90)          --op-timeout S   one Berth call's limit (90)
         """;
 
@@ -101,6 +117,14 @@ internal sealed class BenchOptions
                 case "--list-records": options.ListRecords = Number(); break;
                 case "--list-requests": options.ListRequests = Number(); break;
                 case "--kill-runs": options.KillRuns = Number(); break;
+                case "--log-markers": options.LogMarkers = Number(); break;
+                case "--burst-lines": options.BurstLines = Number(); break;
+                case "--metrics-containers": options.MetricsContainers = Number(); break;
+                case "--metrics-requests": options.MetricsRequests = Number(); break;
+                case "--cpu-seconds": options.CpuSeconds = Number(); break;
+                case "--command-runs": options.CommandRuns = Number(); break;
+                case "--terminals": options.Terminals = Number(); break;
+                case "--terminal-containers": options.TerminalContainers = Number(); break;
                 case "--ready-timeout": options.ReadyTimeout = TimeSpan.FromSeconds(Number()); break;
                 case "--op-timeout": options.OperationTimeout = TimeSpan.FromSeconds(Number()); break;
                 case "-h" or "--help": throw new HelpRequestedException();

@@ -7,7 +7,7 @@ namespace Berth.Bench;
 /// One run of every figure on one machine. It owns what it starts (server processes, containers, a
 /// work directory) and takes all of it down in <see cref="DisposeAsync"/>, whatever happened before.
 /// </summary>
-internal sealed class BenchRun : IAsyncDisposable
+internal sealed partial class BenchRun : IAsyncDisposable
 {
     private static readonly string[] s_operations = ["stop", "start", "restart", "pause", "resume"];
     private static readonly Dictionary<string, string> s_stateAfter = new(StringComparer.Ordinal)
@@ -28,6 +28,9 @@ internal sealed class BenchRun : IAsyncDisposable
     private readonly List<ServerProcess> _servers = [];
     private readonly List<string> _createdIds = [];
     private readonly List<string> _instanceIds = [];
+    // Created through the main server (not the list or metrics servers): deleted through it at the end.
+    private readonly List<string> _mainCreated = [];
+    private ServerProcess? _berthServer;
     private BerthApi? _api;
     private string? _token;
     private string? _containerId;
@@ -78,13 +81,15 @@ internal sealed class BenchRun : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var wanted = _options.Sections;
-        var needsBerth = !_options.ReferenceOnly && (wanted.Contains("lifecycle") || wanted.Contains("throughput") || wanted.Contains("kill"));
+        var needsContainer = wanted.Contains("lifecycle") || wanted.Contains("throughput") || wanted.Contains("kill");
+        var needsBerth = !_options.ReferenceOnly && (needsContainer
+            || wanted.Contains("logs-latency") || wanted.Contains("logs-throughput") || wanted.Contains("commands") || wanted.Contains("terminals"));
         string? berthProblem = null;
         if (needsBerth)
         {
             try
             {
-                await StartBerthAsync(cancellationToken);
+                await StartBerthAsync(needsContainer, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -110,6 +115,27 @@ internal sealed class BenchRun : IAsyncDisposable
         {
             // The list figure starts its own server, so a problem with the first one does not concern it.
             await SectionAsync(ListFigures, hasReference: false, berthProblem: null, ListAsync, cancellationToken);
+        }
+        if (wanted.Contains("logs-latency"))
+        {
+            await SectionAsync(LogsLatencyFigures, hasReference: true, berthProblem, LogsLatencyAsync, cancellationToken);
+        }
+        if (wanted.Contains("logs-throughput"))
+        {
+            await SectionAsync(LogsThroughputFigures, hasReference: true, berthProblem, LogsThroughputAsync, cancellationToken);
+        }
+        if (wanted.Contains("metrics"))
+        {
+            // Its own server too: it needs 100 containers and restarts the server with another setting.
+            await SectionAsync(MetricsFigures, hasReference: false, berthProblem: null, MetricsAsync, cancellationToken);
+        }
+        if (wanted.Contains("commands"))
+        {
+            await SectionAsync(CommandsFigures, hasReference: true, berthProblem, CommandsAsync, cancellationToken);
+        }
+        if (wanted.Contains("terminals"))
+        {
+            await SectionAsync(TerminalsFigures, hasReference: false, berthProblem, TerminalsAsync, cancellationToken);
         }
     }
 
@@ -167,7 +193,7 @@ internal sealed class BenchRun : IAsyncDisposable
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
-    private async Task StartBerthAsync(CancellationToken cancellationToken)
+    private async Task StartBerthAsync(bool createContainer, CancellationToken cancellationToken)
     {
         if (_options.Url is { } url)
         {
@@ -184,13 +210,19 @@ internal sealed class BenchRun : IAsyncDisposable
                 ["DOCKER_HOST"] = _options.DockerHost,
             });
             await server.WaitReadyAsync(_options.ReadyTimeout, cancellationToken, "/readyz");
+            _berthServer = server;
             _api = new BerthApi(server.BaseAddress, _token, _options.OperationTimeout);
+        }
+        if (!createContainer)
+        {
+            return;
         }
 
         var hostname = $"bench-{_options.RunId}";
         Log.Info($"creating container {hostname} through Berth");
         _containerId = await _api.CreateAsync(hostname, cancellationToken);
         RememberCreated(_containerId);
+        _mainCreated.Add(_containerId);
         var state = await _api.WaitForStateAsync(_containerId, ["running", "failed"], TimeSpan.FromSeconds(120), TimeSpan.FromMilliseconds(100), cancellationToken);
         if (state != "running")
         {
@@ -486,13 +518,13 @@ internal sealed class BenchRun : IAsyncDisposable
         const string page = "/api/v1/containers?page=1&limit=100";
         for (var i = 0; i < 50; i++)
         {
-            await api.ListRawAsync(page, cancellationToken);
+            await api.DrainAsync(page, cancellationToken);
         }
         var samples = new List<double>(_options.ListRequests);
         for (var i = 0; i < _options.ListRequests; i++)
         {
             var one = Stopwatch.StartNew();
-            await api.ListRawAsync(page, cancellationToken);
+            await api.DrainAsync(page, cancellationToken);
             samples.Add(one.Elapsed.TotalMilliseconds);
         }
         var p99 = Stats.Percentile(samples, 99);
@@ -504,18 +536,21 @@ internal sealed class BenchRun : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        if (_api is not null && _containerId is not null)
+        if (_api is not null && _mainCreated.Count > 0)
         {
-            try
+            // Removal through Berth first, as a user would; the engine-side cleanup below does not depend on it.
+            using var limited = new BerthApi(_api.BaseAddress, _token!, TimeSpan.FromSeconds(30));
+            await Task.WhenAll(_mainCreated.Select(async id =>
             {
-                // Removal through Berth first, as a user would; the engine-side cleanup below does not depend on it.
-                using var limited = new BerthApi(_api.BaseAddress, _token!, TimeSpan.FromSeconds(30));
-                await limited.DeleteAsync(_containerId, cleanup.Token);
-            }
-            catch (BenchException e)
-            {
-                Log.Info($"cleanup: DELETE through Berth failed ({e.Message}); removing through the engine");
-            }
+                try
+                {
+                    await limited.DeleteAsync(id, cleanup.Token);
+                }
+                catch (BenchException e)
+                {
+                    Log.Info($"cleanup: DELETE {id} through Berth failed ({e.Message}); removing through the engine");
+                }
+            }));
         }
         _api?.Dispose();
         foreach (var server in _servers)
@@ -524,7 +559,7 @@ internal sealed class BenchRun : IAsyncDisposable
         }
 
         var labels = new List<(string, string)> { (DirectDocker.BenchLabel, _options.RunId) };
-        labels.AddRange(_instanceIds.Select(i => ("berth.instance", i)));
+        labels.AddRange(_instanceIds.Distinct(StringComparer.Ordinal).Select(i => ("berth.instance", i)));
         labels.AddRange(_createdIds.Select(i => ("berth.container", i)));
         var removed = await _docker.RemoveLabelledAsync(labels, cleanup.Token);
         Log.Info($"cleanup: removed {removed} engine container(s)");

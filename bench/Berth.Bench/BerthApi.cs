@@ -14,10 +14,12 @@ internal sealed class BerthApi : IDisposable
 {
     private readonly HttpClient _client;
     private readonly TimeSpan _timeout;
+    private readonly string _token;
 
     public BerthApi(Uri baseAddress, string token, TimeSpan timeout)
     {
         _timeout = timeout;
+        _token = token;
         _client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = baseAddress,
@@ -28,9 +30,14 @@ internal sealed class BerthApi : IDisposable
 
     public Uri BaseAddress => _client.BaseAddress!;
 
-    public async Task<string> CreateAsync(string hostname, CancellationToken cancellationToken)
+    public async Task<string> CreateAsync(string hostname, CancellationToken cancellationToken, IReadOnlyList<string>? command = null)
     {
-        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["hostname"] = hostname });
+        var fields = new Dictionary<string, object> { ["hostname"] = hostname };
+        if (command is not null)
+        {
+            fields["command"] = command;
+        }
+        var body = JsonSerializer.Serialize(fields);
         using var document = await SendAsync(HttpMethod.Post, "/api/v1/containers", body, cancellationToken);
         return Data(document, "create").GetProperty("id").GetString()
             ?? throw new BenchException("POST /api/v1/containers answered a null data.id.");
@@ -78,7 +85,7 @@ internal sealed class BerthApi : IDisposable
     }
 
     /// <summary>The cheapest request that still does the full work of a list; its body is only drained.</summary>
-    public async Task ListRawAsync(string pathAndQuery, CancellationToken cancellationToken)
+    public async Task DrainAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
         using var timeout = Limit(cancellationToken);
         using var response = await _client.GetAsync(pathAndQuery, HttpCompletionOption.ResponseContentRead, timeout.Token);
@@ -122,6 +129,92 @@ internal sealed class BerthApi : IDisposable
                 throw new BenchException($"Container {id} did not reach {string.Join(" or ", states)} within {timeout.TotalSeconds:0} s; it is '{state}'.");
             }
             await Task.Delay(interval, cancellationToken);
+        }
+    }
+
+    /// <summary>The data object of a GET, for checks that are not timed.</summary>
+    public async Task<JsonElement> GetDataAsync(string path, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
+        return Data(document, $"GET {path}").Clone();
+    }
+
+    /// <summary>POST /api/v1/containers/{id}/commands with an argv; returns the command's id.</summary>
+    public async Task<string> SubmitCommandAsync(string containerId, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["command"] = argv });
+        using var document = await SendAsync(HttpMethod.Post, $"/api/v1/containers/{containerId}/commands", body, cancellationToken);
+        return Data(document, "command submission").TryGetProperty("id", out var id) && id.GetString() is { } value
+            ? value
+            : throw new BenchException("POST /api/v1/containers/{id}/commands answered without data.id.");
+    }
+
+    public async Task<string> GetCommandStatusAsync(string commandId, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Get, $"/api/v1/commands/{commandId}", null, cancellationToken);
+        return Data(document, "get command").TryGetProperty("status", out var status) && status.GetString() is { } value
+            ? value
+            : throw new BenchException("GET /api/v1/commands/{id} answered without data.status.");
+    }
+
+    /// <summary>
+    /// A streaming GET: answers once the headers are in (within the call limit); the body is the
+    /// caller's to read and to dispose with the response.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenStreamAsync(string path, string? accept, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (accept is not null)
+        {
+            request.Headers.Accept.ParseAdd(accept);
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchException($"GET {path}: no answer from {BaseAddress} within {_timeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new BenchException($"GET {path}: {BaseAddress} is unreachable: {e.Message}", e);
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                throw Failure(HttpMethod.Get, path, status, await response.Content.ReadAsStringAsync(timeout.Token));
+            }
+        }
+        return response;
+    }
+
+    /// <summary>A WebSocket on this server, authenticated by the bench's token (programs send no Origin).</summary>
+    public async Task<System.Net.WebSockets.ClientWebSocket> ConnectWebSocketAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {_token}");
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.KeepAliveInterval = Timeout.InfiniteTimeSpan;
+        var uri = new UriBuilder(new Uri(BaseAddress, path)) { Scheme = BaseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
+        using var timeout = Limit(cancellationToken);
+        try
+        {
+            await socket.ConnectAsync(uri, timeout.Token);
+            return socket;
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or HttpRequestException
+            or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw new BenchException(status != 0
+                ? $"WebSocket {path} answered {(int)status} instead of switching protocols."
+                : $"WebSocket {path}: {(e is OperationCanceledException ? $"no answer within {_timeout.TotalSeconds:0} s" : e.Message)}", e);
         }
     }
 

@@ -46,12 +46,13 @@ internal sealed class DirectDocker : IDisposable
     /// A plain running container of the image, with the one setting that gives stop the same meaning as
     /// in Berth: an init process that forwards SIGTERM (PID 1 `sleep` would ignore it and wait out the grace).
     /// </summary>
-    public async Task<string> CreateRunningAsync(string image, string name, CancellationToken cancellationToken)
+    public async Task<string> CreateRunningAsync(string image, string name, CancellationToken cancellationToken, IList<string>? command = null)
     {
         var created = await _client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Name = name,
             Image = image,
+            Cmd = command!,
             Labels = new Dictionary<string, string>(StringComparer.Ordinal) { [BenchLabel] = _runId },
             HostConfig = new HostConfig
             {
@@ -89,6 +90,84 @@ internal sealed class DirectDocker : IDisposable
         var clock = Stopwatch.StartNew();
         await _client.Containers.KillContainerAsync(engineId, new ContainerKillParameters { Signal = "KILL" }, cancellationToken);
         return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// Runs a command to its end as Berth's command runner does it: exec create, start attached, read the
+    /// output to its end, then inspect until the exit code is known.
+    /// </summary>
+    public async Task<(long ExitCode, string Output)> ExecAsync(string engineId, IList<string> argv, CancellationToken cancellationToken)
+    {
+        var created = await _client.Exec.CreateContainerExecAsync(engineId, new ContainerExecCreateParameters
+        {
+            Cmd = argv,
+            AttachStdout = true,
+            AttachStderr = true,
+        }, cancellationToken);
+        var output = new System.Text.StringBuilder();
+        using (var stream = await _client.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters { Detach = false }, cancellationToken))
+        {
+            var buffer = new byte[16 * 1024];
+            while (true)
+            {
+                var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken);
+                if (read.EOF)
+                {
+                    break;
+                }
+                output.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, read.Count));
+            }
+        }
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var inspected = await _client.Exec.InspectContainerExecAsync(created.ID, cancellationToken);
+            if (!inspected.Running)
+            {
+                return (inspected.ExitCode ?? -1, output.ToString());
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new BenchException($"Exec {created.ID} of {argv[0]} still runs 30 s after its output ended.");
+            }
+            await Task.Delay(2, cancellationToken);
+        }
+    }
+
+    /// <summary>Starts a long-running exec whose stdin the caller writes to; its output is not read.</summary>
+    public async Task<MultiplexedStream> StartWithStdinAsync(string engineId, IList<string> argv, CancellationToken cancellationToken)
+    {
+        var created = await _client.Exec.CreateContainerExecAsync(engineId, new ContainerExecCreateParameters
+        {
+            Cmd = argv,
+            AttachStdin = true,
+            AttachStdout = true,
+            AttachStderr = true,
+        }, cancellationToken);
+        return await _client.Exec.StartContainerExecAsync(created.ID, new ContainerExecStartParameters { Detach = false }, cancellationToken);
+    }
+
+    /// <summary>`docker logs -f --tail N`: the engine's own follow stream of a container's output.</summary>
+    public Task<MultiplexedStream> FollowLogsAsync(string engineId, string tail, CancellationToken cancellationToken) =>
+        _client.Containers.GetContainerLogsAsync(engineId, new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Follow = true,
+            Tail = tail,
+        }, cancellationToken);
+
+    /// <summary>
+    /// How many processes in the container have a terminal (a pseudo-terminal on stdin): what terminal
+    /// sessions start, and what must be gone once they are closed. The counting exec has none.
+    /// </summary>
+    public async Task<int> TerminalProcessCountAsync(string engineId, CancellationToken cancellationToken)
+    {
+        const string script = "n=0; for p in /proc/[0-9]*; do case \"$(readlink $p/fd/0 2>/dev/null)\" in /dev/pts/*) n=$((n+1));; esac; done; echo $n";
+        var (code, output) = await ExecAsync(engineId, ["sh", "-c", script], cancellationToken);
+        return code == 0 && int.TryParse(output.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new BenchException($"Counting the processes of {engineId} failed (exit {code}): {output.Trim()}");
     }
 
     /// <summary>Removes, by force, every container carrying one of these labels. Never throws: it runs during cleanup.</summary>

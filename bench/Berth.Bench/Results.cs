@@ -8,6 +8,9 @@ internal enum Verdict
     Fail,
     Skip,
     Error,
+
+    /// <summary>A figure that is reported, with no target to meet.</summary>
+    Info,
 }
 
 internal sealed record ResultRow(string Figure, string Berth, string Reference, string Target, Verdict Verdict, string? Note = null);
@@ -51,6 +54,7 @@ internal sealed class Results
         Verdict.Pass => "PASS",
         Verdict.Fail => "FAIL",
         Verdict.Skip => "SKIP",
+        Verdict.Info => "INFO",
         _ => "ERROR",
     };
 

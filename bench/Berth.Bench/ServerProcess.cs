@@ -26,6 +26,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     public string Name { get; }
     public string LogPath { get; }
     public Uri BaseAddress { get; }
+    public int Pid => _process.Id;
+
+    /// <summary>User plus system CPU time the process has used so far, from /proc/&lt;pid&gt;/stat.</summary>
+    public TimeSpan CpuTime() => ProcFs.CpuTime(_process.Id);
+
+    /// <summary>Resident memory (VmRSS) in bytes, from /proc/&lt;pid&gt;/status.</summary>
+    public long ResidentBytes() => ProcFs.ResidentBytes(_process.Id);
 
     public static ServerProcess Start(
         string name, string dll, string logPath, IReadOnlyDictionary<string, string> environment, params string[] arguments)
