@@ -20,6 +20,8 @@ internal static class BerthHost
         builder.AddBerthDataProtection();
         builder.AddBerthHttp();
         builder.AddBerthStorage();
+        // First of the hosted services: they start in order, and every later one needs the migrated store.
+        builder.AddBerthStartup();
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
@@ -29,7 +31,6 @@ internal static class BerthHost
         builder.AddBerthTerminal();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
-        builder.AddBerthStartup();
         return builder;
     }
 
