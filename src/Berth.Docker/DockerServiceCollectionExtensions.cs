@@ -1,4 +1,5 @@
 using Berth.Core.Engine;
+using Berth.Docker.Logs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,6 +38,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<DockerConnection>();
         services.TryAddSingleton<DockerEngine>();
         services.TryAddSingleton<IContainerEngine>(sp => sp.GetRequiredService<DockerEngine>());
+        services.TryAddSingleton<IContainerLogSource, DockerLogSource>();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using Berth.Server.Accounts;
 using Berth.Server.Api;
 using Berth.Server.Health;
 using Berth.Server.Http;
+using Berth.Server.Logs;
 
 namespace Berth.Server.Hosting;
 
@@ -21,6 +22,7 @@ internal static class BerthHost
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
         builder.AddBerthLifecycle();
+        builder.AddBerthLogs();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         builder.AddBerthStartup();
@@ -39,6 +41,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapContainersApi();
+        app.MapLogsApi();
         return app;
     }
 
