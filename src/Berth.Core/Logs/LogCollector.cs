@@ -75,6 +75,15 @@ public sealed partial class LogCollector(
         }
     }
 
+    /// <summary>Whether a replica's output is being read now.</summary>
+    internal bool IsReading(string engineId)
+    {
+        lock (_gate)
+        {
+            return _pumps.ContainsKey(engineId);
+        }
+    }
+
     /// <summary>Deletes the logs of replicas gone for longer than the retention. Public so that tests can drive it.</summary>
     public int Sweep()
     {
