@@ -12,13 +12,14 @@ public sealed class LogsApiTests(BerthServer server) : IClassFixture<BerthServer
 {
     private static readonly TimeSpan s_lineTimeout = TimeSpan.FromSeconds(60);
 
-    // Two replicas that each write a numbered line to stdout and to stderr five times a second.
+    // A numbered line to stdout and to stderr five times a second. The trap makes a stop quick: a shell
+    // as PID 1 ignores SIGTERM otherwise, and every stop would wait for the grace period.
     private static readonly string[] s_chatty =
-        ["sh", "-c", "i=0; while true; do echo out-$i; echo err-$i >&2; i=$((i+1)); sleep 0.2; done"];
+        ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo out-$i; echo err-$i >&2; i=$((i+1)); sleep 0.2; done"];
 
     // Ten lines, then quiet.
     private static readonly string[] s_tenLines =
-        ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; done; exec sleep 3600"];
+        ["sh", "-c", "trap 'exit 0' TERM; for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i; done; while true; do sleep 0.2; done"];
 
     [Fact]
     public async Task Logs_TwoReplicas_MergesTheirLinesInTimeOrderTaggedByReplicaAndStream()
@@ -176,6 +177,24 @@ public sealed class LogsApiTests(BerthServer server) : IClassFixture<BerthServer
         await client.WaitForStateAsync(box.Id(), "failed");
 
         Assert.Equal(10, (await ReadTextAsync(client, box.Id(), "?tail=all")).Length);
+    }
+
+    [Fact]
+    public async Task Logs_DeletedContainer_StayReadableByIdToItsOwnerOnly()
+    {
+        var (_, client) = await server.CreateUserClientAsync();
+        var (_, other) = await server.CreateUserClientAsync();
+        var box = await client.CreateRunningAsync(new { hostname = ContainerClient.NewHostname(), command = s_tenLines });
+        await WaitForLineAsync(client, box.Id(), "line-10");
+
+        (await client.DeleteAsync($"/api/v1/containers/{box.Id()}")).EnsureSuccessStatusCode();
+        await (await client.GetAsync($"/api/v1/containers/{box.Id()}")).AssertErrorAsync(HttpStatusCode.NotFound, "CONTAINER_NOT_FOUND");
+
+        Assert.Equal(10, (await ReadTextAsync(client, box.Id(), "?tail=all")).Length);
+        Assert.Equal(10, (await ReadTextAsync(server.AdminClient, box.Id(), "?tail=all")).Length);
+        // A follow of a deleted container ends after the stored lines.
+        Assert.Equal(2, (await ReadTextAsync(client, box.Id(), "?tail=2&follow=true")).Length);
+        await (await other.GetAsync($"/api/v1/containers/{box.Id()}/logs")).AssertErrorAsync(HttpStatusCode.NotFound, "CONTAINER_NOT_FOUND");
     }
 
     [Fact]

@@ -209,6 +209,10 @@ public sealed partial class LogCollector(
         await Task.Yield();
         try
         {
+            if (await containers.FindAsync(containerId, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                hub.Store.WriteOwner(containerId, record.UserId);
+            }
             using var writer = hub.Store.OpenWriter(containerId, replica.Index, replica.EngineId);
             while (true)
             {

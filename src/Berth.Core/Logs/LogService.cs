@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Berth.Core.Accounts;
 using Berth.Core.Containers;
+using Berth.Core.Errors;
 
 namespace Berth.Core.Logs;
 
@@ -11,11 +12,28 @@ public sealed class LogService(ContainerService containers, LogHub hub, TimeProv
     /// Resolves the container (404 for one the caller may not see) and takes the cut between stored and
     /// live lines now, so that the reading has every line from here on, each once.
     /// </summary>
+    /// <remarks>
+    /// A deleted container's logs stay readable by its id, to its owner and admins, until the retention
+    /// sweeps them; following one ends after the stored lines.
+    /// </remarks>
     public async Task<LogReading> OpenAsync(Caller caller, string idOrHostname, LogQuery query, CancellationToken cancellationToken)
     {
-        var container = await containers.GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false);
-        var follow = query.Follow && (query.Until is not { } until || until > time.GetUtcNow());
-        var (segments, follower) = hub.Open(container.Id, follow);
+        Guid containerId;
+        var live = true;
+        try
+        {
+            containerId = (await containers.GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false)).Id;
+        }
+        catch (BerthException e) when (e.Error == BerthError.ContainerNotFound
+            && Guid.TryParse(idOrHostname, out var id)
+            && hub.Store.OwnerOf(id) is { } owner
+            && (caller.IsAdmin || owner == caller.UserId))
+        {
+            containerId = id;
+            live = false;
+        }
+        var follow = live && query.Follow && (query.Until is not { } until || until > time.GetUtcNow());
+        var (segments, follower) = hub.Open(containerId, follow);
         return new LogReading(segments, follower, query, time);
     }
 }

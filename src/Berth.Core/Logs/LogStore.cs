@@ -15,6 +15,7 @@ internal sealed record LogSegment(int Replica, string Key, int Generation, strin
 public sealed class LogStore
 {
     private const string Extension = ".log";
+    private const string OwnerFile = "owner";
     private readonly string _root;
     private readonly LogsOptions _options;
 
@@ -62,6 +63,32 @@ public sealed class LogStore
             return [];
         }
         return segments;
+    }
+
+    /// <summary>
+    /// Records who owns the container next to its logs, so that they stay readable to that user (and
+    /// admins) after the container's record is deleted, until the retention sweeps them.
+    /// </summary>
+    internal void WriteOwner(Guid containerId, Guid userId)
+    {
+        var path = Path.Combine(DirectoryOf(containerId), OwnerFile);
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(DirectoryOf(containerId));
+            File.WriteAllText(path, userId.ToString("D"));
+        }
+    }
+
+    internal Guid? OwnerOf(Guid containerId)
+    {
+        try
+        {
+            return Guid.TryParse(File.ReadAllText(Path.Combine(DirectoryOf(containerId), OwnerFile)), out var owner) ? owner : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     internal ReplicaLogWriter OpenWriter(Guid containerId, int replica, string engineId)
@@ -132,9 +159,13 @@ public sealed class LogStore
             }
             try
             {
-                if (!Directory.EnumerateFileSystemEntries(directory).Any())
+                if (Segments(containerId).Count == 0)
                 {
-                    Directory.Delete(directory);
+                    TryDelete(Path.Combine(directory, OwnerFile));
+                    if (!Directory.EnumerateFileSystemEntries(directory).Any())
+                    {
+                        Directory.Delete(directory);
+                    }
                 }
             }
             catch (IOException)
