@@ -1,6 +1,7 @@
 using Berth.Core.Engine;
 using Berth.Docker.Metrics;
 using Berth.Docker.Terminal;
+using Berth.Docker.Logs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -42,6 +43,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<IContainerStatsSource, DockerStatsSource>();
         services.TryAddSingleton<IContainerExec, DockerExec>();
         services.TryAddSingleton<IContainerTerminal, DockerTerminal>();
+        services.TryAddSingleton<IContainerLogSource, DockerLogSource>();
         return services;
     }
 }

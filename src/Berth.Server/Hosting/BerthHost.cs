@@ -5,6 +5,7 @@ using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Metrics;
 using Berth.Server.Terminal;
+using Berth.Server.Logs;
 
 namespace Berth.Server.Hosting;
 
@@ -29,6 +30,7 @@ internal static class BerthHost
         builder.AddBerthMetrics();
         builder.AddBerthCommands();
         builder.AddBerthTerminal();
+        builder.AddBerthLogs();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
         return builder;
@@ -50,6 +52,7 @@ internal static class BerthHost
         app.MapMetricsApi();
         app.MapCommandsApi();
         app.MapTerminalApi();
+        app.MapLogsApi();
         return app;
     }
 
