@@ -120,6 +120,7 @@ public sealed class ContainerLifecycleTests(BerthServer server) : IClassFixture<
             command = new[] { "sh", "-c", "trap '' TERM; while true; do sleep 1; done" },
         });
 
+        await DockerProbe.WaitForProcessAsync(await DockerProbe.OnlyReplicaAsync(box.Id()), "sleep");
         var started = TimeProvider.System.GetTimestamp();
         var stopped = await client.OperateAsync($"{box.Id()}", "stop?grace=1");
         var elapsed = TimeProvider.System.GetElapsedTime(started);

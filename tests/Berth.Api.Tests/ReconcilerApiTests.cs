@@ -37,8 +37,11 @@ public sealed class ReconcilerApiTests(BerthServer server) : IClassFixture<Berth
             hostname = ContainerClient.NewHostname(),
             command = new[] { "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done" },
         });
+        var replica = await DockerProbe.OnlyReplicaAsync(box.Id());
+        // `sleep` runs only after the trap is set; a TERM before that would end the shell with 143.
+        await DockerProbe.WaitForProcessAsync(replica, "sleep");
 
-        await DockerProbe.Client.Containers.KillContainerAsync(await DockerProbe.OnlyReplicaAsync(box.Id()), new ContainerKillParameters { Signal = "TERM" });
+        await DockerProbe.Client.Containers.KillContainerAsync(replica, new ContainerKillParameters { Signal = "TERM" });
 
         var stopped = await client.WaitForStateAsync(box.Id(), "stopped", s_noticeTimeout);
         Assert.Contains("exit code 0", stopped.GetProperty("state_reason").GetString()!);
@@ -119,6 +122,7 @@ public sealed class ServerRestartTests
                     command = new[] { "sh", "-c", "trap '' TERM; while true; do sleep 1; done" },
                 });
                 id = box.Id();
+                await DockerProbe.WaitForProcessAsync(await DockerProbe.OnlyReplicaAsync(id), "sleep");
                 // A stop with a long grace: the server goes away while it waits for the engine.
                 var stopping = first.AdminClient.PostAsync($"/api/v1/containers/{id}/stop?grace=600", null);
                 await Eventually.UntilAsync(() => first.AdminClient.GetContainerAsync(id),

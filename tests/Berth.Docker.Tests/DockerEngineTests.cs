@@ -108,7 +108,7 @@ public sealed class DockerEngineTests(DockerFixture fixture) : IDisposable
         Assert.True((await engine.StartAsync(spec.ContainerId, Ct)).AllIn(ReplicaState.Running));
         var stopped = await engine.StopAsync(spec.ContainerId, TimeSpan.FromSeconds(30), Ct);
         Assert.True(stopped.AllIn(ReplicaState.Exited), stopped.ToString());
-        // The init forwards SIGTERM and sleep dies of it: a clean stop, long before the grace period.
+        // The init forwards SIGTERM and the process dies of it, long before the grace period.
         Assert.All(stopped.Replicas, r => Assert.Equal(143, r.ExitCode));
         Assert.True((await engine.StopAsync(spec.ContainerId, TimeSpan.FromSeconds(30), Ct)).AllIn(ReplicaState.Exited));
 
@@ -137,7 +137,9 @@ public sealed class DockerEngineTests(DockerFixture fixture) : IDisposable
         await using var instance = fixture.NewInstance();
         var spec = DockerFixture.Spec(command: ["sh", "-c", "trap '' TERM; sleep 1000"]);
         await instance.Engine.ApplyAsync(spec, Ct);
-        await instance.Engine.StartAsync(spec.ContainerId, Ct);
+        var started = await instance.Engine.StartAsync(spec.ContainerId, Ct);
+        // `sleep` runs only after the trap is set; a TERM before that would end the shell at once.
+        await fixture.WaitForProcessAsync(Assert.Single(started.Replicas).EngineId, "sleep");
         var grace = TimeSpan.FromSeconds(2);
 
         var clock = Stopwatch.StartNew();

@@ -32,6 +32,21 @@ public sealed class DockerFixture : IAsyncLifetime
 
     public string Endpoint { get; }
 
+    /// <summary>Waits until a process whose command line contains <paramref name="command"/> runs in the replica.</summary>
+    public async Task WaitForProcessAsync(string engineId, string command)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var top = await Client.Containers.ListProcessesAsync(engineId, new ContainerListProcessesParameters(), timeout.Token);
+            if (top.Processes.Any(p => p.Any(column => column.Contains(command, StringComparison.Ordinal))))
+            {
+                return;
+            }
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
     /// <summary>Docker itself, to check what the engine did and to act behind Berth's back.</summary>
     public DockerClient Client { get; }
 

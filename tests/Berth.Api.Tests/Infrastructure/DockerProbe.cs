@@ -35,4 +35,19 @@ public static class DockerProbe
         Assert.True(replicas.Count == 1, $"expected one replica of {containerId}, found {replicas.Count}");
         return replicas[0].ID;
     }
+
+    /// <summary>Waits until a process whose command line contains <paramref name="command"/> runs in the replica.</summary>
+    public static async Task WaitForProcessAsync(string engineId, string command)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var top = await Client.Containers.ListProcessesAsync(engineId, new ContainerListProcessesParameters(), timeout.Token);
+            if (top.Processes.Any(p => p.Any(column => column.Contains(command, StringComparison.Ordinal))))
+            {
+                return;
+            }
+            await Task.Delay(50, timeout.Token);
+        }
+    }
 }
