@@ -97,6 +97,9 @@ internal sealed class TerminalSession(BerthEndpoint endpoint, TerminalIo io)
         }
     }
 
+    // Set by the first screen output: the shell is up and reading its terminal.
+    private readonly TaskCompletionSource _shellReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private async Task<(WebSocketCloseStatus? Status, string? Description)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[BufferSize];
@@ -112,6 +115,7 @@ internal sealed class TerminalSession(BerthEndpoint endpoint, TerminalIo io)
                 }
                 await io.Output.WriteAsync(buffer.AsMemory(0, result.Count), cancellationToken);
                 await io.Output.FlushAsync(cancellationToken);
+                _shellReady.TrySetResult();
             }
         }
         catch (WebSocketException)
@@ -125,6 +129,12 @@ internal sealed class TerminalSession(BerthEndpoint endpoint, TerminalIo io)
         var buffer = new byte[BufferSize];
         try
         {
+            if (!io.InputIsTerminal)
+            {
+                // Piped input is all there at once: hand it over when the shell shows its prompt, so that a
+                // shell that flushes typeahead while starting cannot lose it (and the final ^D with it).
+                await _shellReady.Task.WaitAsync(cancellationToken);
+            }
             while (true)
             {
                 var read = await io.Input.ReadAsync(buffer.AsMemory(), cancellationToken);
