@@ -22,8 +22,6 @@ public sealed partial class Reconciler(
     TimeProvider time,
     ILogger<Reconciler> logger)
 {
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(10);
-
     // Engine actions that can change a replica's state; exec and attach events cannot.
     private static readonly HashSet<string> s_stateActions =
         new(["start", "die", "stop", "kill", "pause", "unpause", "destroy", "oom", "restart"], StringComparer.Ordinal);
@@ -59,7 +57,7 @@ public sealed partial class Reconciler(
                 status.Disconnected(ex.Message);
                 LogWatchFailed(logger, ex.Message);
             }
-            await DelayAsync(Backoff(++failures), cancellationToken).ConfigureAwait(false);
+            await Retry.DelayAsync(Retry.Backoff(++failures), time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -80,7 +78,7 @@ public sealed partial class Reconciler(
                 status.Disconnected(ex.Message);
                 LogResyncFailed(logger, ex.Message);
             }
-            await DelayAsync(_options.ResyncInterval, cancellationToken).ConfigureAwait(false);
+            await Retry.DelayAsync(_options.ResyncInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -172,22 +170,7 @@ public sealed partial class Reconciler(
         await engine.RemoveAsync(containerId, cancellationToken).ConfigureAwait(false);
     }
 
-    private static TimeSpan Backoff(int failures)
-    {
-        var seconds = Math.Min(s_maxBackoff.TotalSeconds, 0.25 * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
-    }
 
-    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engine event stream lost: {Problem}; resubscribing")]
     private static partial void LogWatchFailed(ILogger logger, string problem);

@@ -1,3 +1,4 @@
+using Berth.Core.Lifecycle;
 using Berth.Core.Engine;
 using Berth.Core.Persistence;
 using Microsoft.Extensions.Logging;
@@ -20,8 +21,6 @@ public sealed partial class LogCollector(
     TimeProvider time,
     ILogger<LogCollector> logger)
 {
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(10);
-
     // Actions after which a replica may have new output to read.
     private static readonly HashSet<string> s_outputActions = new(["start", "restart", "unpause", "die"], StringComparer.Ordinal);
 
@@ -125,7 +124,7 @@ public sealed partial class LogCollector(
             {
                 LogWatchFailed(logger, ex.Message);
             }
-            await DelayAsync(Backoff(++failures), cancellationToken).ConfigureAwait(false);
+            await Retry.DelayAsync(Retry.Backoff(++failures), time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -145,14 +144,14 @@ public sealed partial class LogCollector(
             {
                 LogScanFailed(logger, ex.Message);
             }
-            await DelayAsync(_options.ScanInterval, cancellationToken).ConfigureAwait(false);
+            await Retry.DelayAsync(_options.ScanInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task SweepLoopAsync(CancellationToken cancellationToken)
     {
         // After the first scan has said which replicas exist: before it, every file looks orphaned.
-        await DelayAsync(_options.ScanInterval + _options.ScanInterval, cancellationToken).ConfigureAwait(false);
+        await Retry.DelayAsync(_options.ScanInterval + _options.ScanInterval, time, cancellationToken).ConfigureAwait(false);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -163,7 +162,7 @@ public sealed partial class LogCollector(
             {
                 LogSweepFailed(logger, ex.Message);
             }
-            await DelayAsync(_options.SweepInterval, cancellationToken).ConfigureAwait(false);
+            await Retry.DelayAsync(_options.SweepInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -250,22 +249,7 @@ public sealed partial class LogCollector(
         }
     }
 
-    private static TimeSpan Backoff(int failures)
-    {
-        var seconds = Math.Min(s_maxBackoff.TotalSeconds, 0.25 * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
-    }
 
-    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
 
     private sealed class Pump
     {
