@@ -15,6 +15,12 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<EngineStatus>();
         services.AddSingleton<LifecycleExecutor>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<DomainClaims>();
+        services.AddSingleton<Deployments.IReplicaHealthProbe, Deployments.HttpReplicaHealthProbe>();
+        services.AddSingleton<Deployments.ReplicaHealthGate>();
+        services.AddSingleton<Deployments.DeploymentRunner>();
+        services.AddSingleton<Deployments.IDeploymentControl>(sp => sp.GetRequiredService<Deployments.DeploymentRunner>());
+        services.AddSingleton<Deployments.DeploymentService>();
         services.AddSingleton<ContainerService>();
         services.AddSingleton<ContainerWatcher>();
         return services;

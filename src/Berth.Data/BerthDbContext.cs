@@ -18,6 +18,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
+    public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -31,6 +32,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
         configurationBuilder.Properties<ContainerOperation?>().HaveConversion<string>();
         configurationBuilder.Properties<UserRole>().HaveConversion<string>();
         configurationBuilder.Properties<CommandStatus>().HaveConversion<string>();
+        configurationBuilder.Properties<Berth.Core.Deployments.DeploymentStatus>().HaveConversion<string>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -90,6 +92,15 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(c => new { c.ContainerId, c.CreatedAt, c.Id });
             e.HasIndex(c => new { c.Status, c.CreatedAt });
             e.HasOne<ContainerRow>().WithMany().HasForeignKey(c => c.ContainerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<DeploymentRow>(e =>
+        {
+            e.ToTable("Deployments");
+            e.HasKey(d => d.Id);
+            e.HasIndex(d => new { d.ContainerId, d.TriggeredAt, d.Id });
+            e.HasIndex(d => d.Status);
+            e.HasOne<ContainerRow>().WithMany().HasForeignKey(d => d.ContainerId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 

@@ -7,7 +7,7 @@ namespace Berth.Data;
 /// <summary>Both directions between the immutable Core records and the mutable EF rows.</summary>
 internal static class RowMapping
 {
-    public static ContainerRow ToRow(this Container c) => new()
+    public static ContainerRow ToRow(this Container c, ConfigCodec codec) => new()
     {
         Id = c.Id,
         UserId = c.UserId,
@@ -16,7 +16,7 @@ internal static class RowMapping
         Hostname = c.Hostname,
         Image = c.Image,
         Command = StoreJson.SerializeCommand(c.Command),
-        Env = StoreJson.SerializeEnv(c.Env),
+        Env = codec.SerializeEnv(c.Env),
         Port = c.Port,
         Replicas = c.Replicas,
         CpuCores = c.CpuCores,
@@ -25,7 +25,11 @@ internal static class RowMapping
         State = c.State,
         StateReason = c.StateReason,
         PendingOperation = c.PendingOperation,
-        HasPendingChanges = c.HasPendingChanges,
+        HealthCheck = StoreJson.SerializeHealthCheck(c.HealthCheck),
+        Domains = StoreJson.SerializeStrings(c.Domains),
+        Volumes = StoreJson.SerializeVolumes(c.Volumes),
+        Pending = codec.SerializeConfig(c.Pending),
+        ReplicaGeneration = c.ReplicaGeneration,
         CreatedAt = c.CreatedAt,
         UpdatedAt = c.UpdatedAt,
         ObservedAt = c.ObservedAt,
@@ -34,7 +38,7 @@ internal static class RowMapping
         Version = c.Version,
     };
 
-    public static Container ToRecord(this ContainerRow r) => new()
+    public static Container ToRecord(this ContainerRow r, ConfigCodec codec) => new()
     {
         Id = r.Id,
         UserId = r.UserId,
@@ -43,7 +47,7 @@ internal static class RowMapping
         Hostname = r.Hostname,
         Image = r.Image,
         Command = StoreJson.DeserializeCommand(r.Command),
-        Env = StoreJson.DeserializeEnv(r.Env),
+        Env = codec.DeserializeEnv(r.Env),
         Port = r.Port,
         Replicas = r.Replicas,
         CpuCores = r.CpuCores,
@@ -52,7 +56,11 @@ internal static class RowMapping
         State = r.State,
         StateReason = r.StateReason,
         PendingOperation = r.PendingOperation,
-        HasPendingChanges = r.HasPendingChanges,
+        HealthCheck = StoreJson.DeserializeHealthCheck(r.HealthCheck),
+        Domains = StoreJson.DeserializeStrings(r.Domains),
+        Volumes = StoreJson.DeserializeVolumes(r.Volumes),
+        Pending = codec.DeserializeConfig(r.Pending),
+        ReplicaGeneration = r.ReplicaGeneration,
         CreatedAt = r.CreatedAt,
         UpdatedAt = r.UpdatedAt,
         ObservedAt = r.ObservedAt,

@@ -11,7 +11,7 @@ namespace Berth.Data;
 /// Containers and their status logs. A singleton: every call takes a short-lived context from the
 /// pool, so calls from many threads never share one.
 /// </summary>
-internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> contexts) : IContainerStore
+internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> contexts, ConfigCodec codec) : IContainerStore
 {
     // FindAsync serves every GET; a compiled query skips LINQ translation and its cache lookup.
     private static readonly Func<BerthDbContext, Guid, Task<ContainerRow?>> s_findLive =
@@ -29,7 +29,7 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await s_findLive(db, id);
-        return row?.ToRecord();
+        return row?.ToRecord(codec);
     }
 
     public async Task<IReadOnlyList<Container>> FindByHostnameAsync(string hostname, CancellationToken cancellationToken)
@@ -38,7 +38,7 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
         var found = new List<Container>();
         await foreach (var row in s_findByHostname(db, hostname).WithCancellation(cancellationToken))
         {
-            found.Add(row.ToRecord());
+            found.Add(row.ToRecord(codec));
         }
         return found;
     }
@@ -70,7 +70,7 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
             ? []
             : await live.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
                 .Skip(skip).Take(take).ToListAsync(cancellationToken);
-        return new Page<Container>(rows.ConvertAll(r => r.ToRecord()), query.PageNumber, query.Limit, total);
+        return new Page<Container>(rows.ConvertAll(r => r.ToRecord(codec)), query.PageNumber, query.Limit, total);
     }
 
     public async Task<IReadOnlyList<Container>> ListLiveAsync(CancellationToken cancellationToken)
@@ -80,13 +80,13 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
             .Where(c => c.DeletedAt == null)
             .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
             .ToListAsync(cancellationToken);
-        return rows.ConvertAll(r => r.ToRecord());
+        return rows.ConvertAll(r => r.ToRecord(codec));
     }
 
     public async Task AddAsync(Container container, StatusTransition transition, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Containers.Add(container.ToRow());
+        db.Containers.Add(container.ToRow(codec));
         db.Transitions.Add(transition.ToRow());
         try
         {
@@ -102,7 +102,7 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
     public async Task<bool> TryUpdateAsync(Container updated, long expectedVersion, StatusTransition? transition, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entry = db.Containers.Attach(updated.ToRow());
+        var entry = db.Containers.Attach(updated.ToRow(codec));
         entry.State = EntityState.Modified;
         // The WHERE clause carries both tokens: the version the caller read, and "not deleted".
         entry.Property(c => c.Version).OriginalValue = expectedVersion;

@@ -27,6 +27,9 @@ public static class SqliteStoreServiceCollectionExtensions
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<ICommandStore, SqliteCommandStore>();
+        services.AddSingleton<Berth.Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();
+        // Needs an ISecretProtector from the host: secrets are never stored without one.
+        services.AddSingleton<ConfigCodec>();
         return services;
     }
 

@@ -87,13 +87,18 @@ internal sealed class DockerEngine : IContainerEngine
             excess.Add(container);
         }
 
+        var missing = Enumerable.Range(0, spec.Replicas).Any(index => !kept.ContainsKey(index));
+        if (missing)
+        {
+            await EnsureVolumesAsync(spec, cancellationToken).ConfigureAwait(false);
+        }
         // At most one pull, shared by every replica that finds the image missing.
         var pull = new Lazy<Task>(() => PullAsync(spec.Image, cancellationToken));
         var creations = Enumerable.Range(0, spec.Replicas)
             .Where(index => !kept.ContainsKey(index))
             .Select(index => CreateReplicaAsync(spec, index, pull, cancellationToken))
             .ToList();
-        var removals = excess.Select(c => RemoveReplicaAsync(spec.ContainerId, c.ID, cancellationToken)).ToList();
+        var removals = excess.Select(c => DeleteReplicaAsync(spec.ContainerId, c.ID, cancellationToken)).ToList();
         await Task.WhenAll([.. creations, .. removals]).ConfigureAwait(false);
 
         // Built from what was listed and created rather than listed again: nothing else changes
@@ -146,8 +151,86 @@ internal sealed class DockerEngine : IContainerEngine
     {
         // Listed rather than taken from the cache: removal has to be complete, not quick.
         var existing = await ListAsync(containerId, cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(existing.Select(c => RemoveReplicaAsync(containerId, c.ID, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(existing.Select(c => DeleteReplicaAsync(containerId, c.ID, cancellationToken))).ConfigureAwait(false);
         _replicaIds.TryRemove(containerId, out _);
+        await RemoveVolumesAsync(containerId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<string> ResolveImageAsync(string image, CancellationToken cancellationToken)
+    {
+        var inspect = await InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+        if (inspect is null)
+        {
+            await PullAsync(image, cancellationToken).ConfigureAwait(false);
+            inspect = await InspectImageAsync(image, cancellationToken).ConfigureAwait(false)
+                ?? throw ImageNotFound(image, "the engine still lacks it after pulling");
+        }
+        // A repository digest names the same content on any engine; an image built on this one has only its id.
+        var (name, _) = ImageReference.Split(image);
+        return inspect.RepoDigests?.FirstOrDefault(d => d.StartsWith(name + "@", StringComparison.Ordinal))
+            ?? inspect.RepoDigests?.FirstOrDefault()
+            ?? inspect.ID;
+    }
+
+    public async Task<ReplicaObservation> RunReplicaAsync(WorkloadSpec spec, int index, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        await EnsureVolumesAsync(spec, cancellationToken).ConfigureAwait(false);
+        var created = await CreateReplicaAsync(spec, index, new Lazy<Task>(() => PullAsync(spec.Image, cancellationToken)), cancellationToken)
+            .ConfigureAwait(false);
+        // The cached replica list of the container no longer holds: the next operation lists again.
+        _replicaIds.TryRemove(spec.ContainerId, out _);
+        var shortId = ReplicaLabels.Short(created.EngineId);
+        DockerLog.ReplicaAction(_logger, "start", shortId, spec.ContainerId);
+        await _docker.CallAsync($"start replica {shortId}", (client, ct) =>
+            client.Containers.StartContainerAsync(created.EngineId, new ContainerStartParameters(), ct), cancellationToken).ConfigureAwait(false);
+        // The published port is known only once the replica runs.
+        return await InspectAsync(created.EngineId, cancellationToken).ConfigureAwait(false)
+            ?? throw new EngineUnavailableException($"Replica {index} of {spec.Hostname} disappeared right after it started.");
+    }
+
+    public async Task RemoveReplicaAsync(Guid containerId, string engineId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var seconds = (uint)Math.Min(uint.MaxValue, Math.Ceiling(Math.Max(0, grace.TotalSeconds)));
+        var shortId = ReplicaLabels.Short(engineId);
+        DockerLog.ReplicaAction(_logger, "stop", shortId, containerId);
+        // Gone (404) or already stopped (304, which the client reports as false) both let removal go on.
+        await _docker.CallAsync($"stop replica {shortId}", (client, ct) =>
+            client.Containers.StopContainerAsync(engineId, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }, ct),
+            cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+        _oomKilled[engineId] = false;
+        await DeleteReplicaAsync(containerId, engineId, cancellationToken).ConfigureAwait(false);
+        _replicaIds.TryRemove(containerId, out _);
+    }
+
+    private Task<ImageInspectResponse?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
+        _docker.CallAsync($"inspect image {image}", (client, ct) => client.Images.InspectImageAsync(image, ct),
+            cancellationToken, HttpStatusCode.NotFound);
+
+    /// <summary>Creates the container's named volumes, labelled so that removing the container finds them. Creating one that exists is a no-op.</summary>
+    private async Task EnsureVolumesAsync(WorkloadSpec spec, CancellationToken cancellationToken)
+    {
+        foreach (var volume in spec.Volumes)
+        {
+            var name = ReplicaLabels.VolumeName(spec.ContainerId, volume.Name);
+            await _docker.CallAsync($"create volume {name}", (client, ct) => client.Volumes.CreateAsync(new VolumesCreateParameters
+            {
+                Name = name,
+                Labels = ReplicaLabels.ForVolume(_instanceId, spec.ContainerId),
+            }, ct), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RemoveVolumesAsync(Guid containerId, CancellationToken cancellationToken)
+    {
+        var volumes = await _docker.CallAsync("list volumes", (client, ct) => client.Volumes.ListAsync(
+            new VolumesListParameters { Filters = ReplicaLabels.Filter(_instanceId, containerId) }, ct), cancellationToken).ConfigureAwait(false);
+        foreach (var volume in volumes?.Volumes ?? [])
+        {
+            // Gone already (404) ends where this call wants to be.
+            await _docker.CallAsync($"remove volume {volume.Name}", (client, ct) => client.Volumes.RemoveAsync(volume.Name, force: true, ct),
+                cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+        }
     }
 
     public async Task<WorkloadObservation> ObserveAsync(Guid containerId, CancellationToken cancellationToken)
@@ -553,7 +636,7 @@ internal sealed class DockerEngine : IContainerEngine
             $"Image '{image}' could not be found: it is not on the Docker engine at {_docker.Endpoint} and pulling it failed ({reason}).");
     }
 
-    private async Task RemoveReplicaAsync(Guid containerId, string engineId, CancellationToken cancellationToken)
+    private async Task DeleteReplicaAsync(Guid containerId, string engineId, CancellationToken cancellationToken)
     {
         // Force stops a running replica on the way; anonymous volumes go with it. Gone already (404)
         // or being removed by someone else (409) both end where this call wants to be.

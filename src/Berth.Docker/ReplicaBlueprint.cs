@@ -17,16 +17,21 @@ internal static class ReplicaBlueprint
 
     public const string NoNewPrivileges = "no-new-privileges:true";
 
+    /// <summary>The environment variable that tells a replica its own name.</summary>
+    public const string ReplicaEnv = "BERTH_REPLICA";
+
     public static CreateContainerParameters For(WorkloadSpec spec, string instanceId, int index)
     {
         var memoryBytes = (long)spec.MemoryMb * 1024 * 1024;
+        var name = ReplicaLabels.Name(spec.Hostname, spec.ContainerId, index, spec.Generation);
         var parameters = new CreateContainerParameters
         {
-            Name = ReplicaLabels.Name(spec.Hostname, spec.ContainerId, index),
+            Name = name,
             Hostname = spec.Hostname,
             Image = spec.Image,
-            Env = [.. spec.Env.Select(e => $"{e.Key}={e.Value}")],
-            Labels = ReplicaLabels.For(instanceId, spec.ContainerId, spec.ProjectId, index),
+            // The replica's own name, as Fly's FLY_MACHINE_ID: a service can tell its replicas apart.
+            Env = [.. spec.Env.Select(e => $"{e.Key}={e.Value}"), $"{ReplicaEnv}={name}"],
+            Labels = ReplicaLabels.For(instanceId, spec.ContainerId, spec.ProjectId, index, spec.Generation),
             HostConfig = new HostConfig
             {
                 // A real init reaps zombies and forwards SIGTERM, so stop's grace period means something.
@@ -40,6 +45,13 @@ internal static class ReplicaBlueprint
                 NanoCPUs = (long)Math.Round(spec.CpuCores * 1_000_000_000d),
                 // Berth's reconciler decides what restarts; an engine restart policy would race it.
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+                // Named volumes only: a bind mount of a host path never comes from API input.
+                Mounts = [.. spec.Volumes.Select(v => new Mount
+                {
+                    Type = "volume",
+                    Source = ReplicaLabels.VolumeName(spec.ContainerId, v.Name),
+                    Target = v.Path,
+                })],
             },
         };
 

@@ -21,7 +21,8 @@ internal static partial class ReplicaMapper
             index,
             state,
             ExitCode: state is ReplicaState.Exited or ReplicaState.Dead ? ParseExitCode(container.Status) : null,
-            HostPort: HostPort(container.Ports));
+            HostPort: HostPort(container.Ports),
+            Generation: ReplicaLabels.GenerationOf(container.Labels));
     }
 
     /// <summary>The same view from an inspect, which also knows whether the OOM killer ended the replica.</summary>
@@ -39,7 +40,8 @@ internal static partial class ReplicaMapper
             state,
             ExitCode: exited ? (int)dockerState.ExitCode : null,
             OomKilled: exited && dockerState.OOMKilled,
-            HostPort: HostPort(container.NetworkSettings?.Ports));
+            HostPort: HostPort(container.NetworkSettings?.Ports),
+            Generation: ReplicaLabels.GenerationOf(container.Config?.Labels));
     }
 
     /// <summary>

@@ -83,6 +83,9 @@ public sealed class ErrorMappingTests(BerthServer server) : IClassFixture<BerthS
         public Task<WorkloadObservation> UnpauseAsync(Guid containerId, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RemoveAsync(Guid containerId, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<WorkloadObservation> ObserveAsync(Guid containerId, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> ResolveImageAsync(string image, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ReplicaObservation> RunReplicaAsync(WorkloadSpec spec, int index, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task RemoveReplicaAsync(Guid containerId, string engineId, TimeSpan grace, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<WorkloadObservation>> ObserveAllAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public IAsyncEnumerable<EngineEvent> WatchAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     }

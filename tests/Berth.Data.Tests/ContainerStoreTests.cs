@@ -20,7 +20,7 @@ public sealed class ContainerStoreTests
             Hostname = "api",
             Image = "registry.local/app:1.2.3",
             Command = ["sh", "-c", "echo \"hi\" && sleep 1"],
-            Env = [new EnvVar("A", "1"), new EnvVar("SECRET_KEY", "s3cr=t;\n\"quoted\""), new EnvVar("EMPTY", "")],
+            Env = [new EnvVar("A", "1"), new EnvVar("SECRET_KEY", "s3cr=t;\n\"quoted\"", Secret: true), new EnvVar("EMPTY", "")],
             Port = 8080,
             Replicas = 3,
             CpuCores = 0.25,
@@ -29,7 +29,18 @@ public sealed class ContainerStoreTests
             State = ContainerState.Running,
             StateReason = "confirmed by engine",
             PendingOperation = ContainerOperation.ForceStop,
-            HasPendingChanges = true,
+            HealthCheck = new HealthCheck { Path = "/health", Port = 8080, IntervalSeconds = 3, StartWindowSeconds = 30 },
+            Domains = ["api.example.com", "www.example.com"],
+            Volumes = [new VolumeMount("data", "/data")],
+            Pending = new ContainerConfig
+            {
+                Image = "registry.local/app:1.2.4",
+                Env = [new EnvVar("TOKEN", "pending-secret", Secret: true)],
+                Port = 8080,
+                Replicas = 2,
+                Domains = ["api.example.com"],
+            },
+            ReplicaGeneration = 4,
             CreatedAt = new DateTimeOffset(2025, 1, 2, 3, 4, 5, plus2).AddTicks(1234567),
             UpdatedAt = new DateTimeOffset(2025, 1, 2, 4, 0, 0, plus2),
             ObservedAt = new DateTimeOffset(2025, 1, 2, 4, 0, 1, TimeSpan.Zero).AddTicks(1),
@@ -188,7 +199,7 @@ public sealed class ContainerStoreTests
         var container = Make.Container();
         await store.Containers.AddAsync(container, Make.Created(container), store.Ct);
 
-        var applied = await store.Containers.TryUpdateAsync(container with { HasPendingChanges = true, Version = 2 }, 1, null, store.Ct);
+        var applied = await store.Containers.TryUpdateAsync(container with { Pending = container.Config with { Replicas = 2 }, Version = 2 }, 1, null, store.Ct);
 
         Assert.True(applied);
         Assert.True((await store.Containers.FindAsync(container.Id, store.Ct))!.HasPendingChanges);
@@ -471,8 +482,35 @@ public sealed class ContainerStoreTests
     }
 
     // Records compare lists by reference, so compare the lists by content and the rest as records.
+    [Fact]
+    public async Task SecretEnvValues_EncryptedInTheFile_ClearWhenRead()
+    {
+        await using var store = await TestStore.CreateAsync();
+        var container = Make.Container() with
+        {
+            Env = [new EnvVar("PLAIN", "visible-value"), new EnvVar("API_KEY", "hunter2-secret", Secret: true)],
+            Pending = Make.Container().Config with { Env = [new EnvVar("API_KEY", "next-secret", Secret: true)] },
+        };
+
+        await store.Containers.AddAsync(container, Make.Created(container), store.Ct);
+        var found = await store.Containers.FindAsync(container.Id, store.Ct);
+
+        Assert.Equal("hunter2-secret", found!.Env.Single(e => e.Key == "API_KEY").Value);
+        Assert.Equal("next-secret", found.Pending!.Env.Single().Value);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var file = System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(store.DatabasePath, store.Ct))
+            + (File.Exists(store.DatabasePath + "-wal") ? System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(store.DatabasePath + "-wal", store.Ct)) : "");
+        Assert.Contains("visible-value", file, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", file, StringComparison.Ordinal);
+        Assert.DoesNotContain("next-secret", file, StringComparison.Ordinal);
+        Assert.Contains(TestSecretProtector.Prefix, file, StringComparison.Ordinal);
+    }
+
     private static void AssertSame(Container expected, Container actual)
     {
+        Assert.True(expected.Config.SameAs(actual.Config), "configuration differs");
+        Assert.Equal(expected.Pending is null, actual.Pending is null);
+        Assert.True(expected.Pending is null || expected.Pending.SameAs(actual.Pending!), "pending configuration differs");
         Assert.Equal(expected.Env, actual.Env);
         if (expected.Command is null)
         {
@@ -482,6 +520,9 @@ public sealed class ContainerStoreTests
         {
             Assert.Equal(expected.Command, actual.Command!);
         }
-        Assert.Equal(expected, actual with { Env = expected.Env, Command = expected.Command });
+        Assert.Equal(expected, actual with
+        {
+            Env = expected.Env, Command = expected.Command, Domains = expected.Domains, Volumes = expected.Volumes, Pending = expected.Pending,
+        });
     }
 }

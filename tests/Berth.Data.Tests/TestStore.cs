@@ -26,12 +26,14 @@ internal sealed class TestStore : IAsyncDisposable
     public IContainerStore Containers => Services.GetRequiredService<IContainerStore>();
     public IAccountStore Accounts => Services.GetRequiredService<IAccountStore>();
     public IIdempotencyStore Idempotency => Services.GetRequiredService<IIdempotencyStore>();
+    public Berth.Core.Deployments.IDeploymentStore Deployments => Services.GetRequiredService<Berth.Core.Deployments.IDeploymentStore>();
 
     public static async Task<TestStore> CreateAsync(bool migrate = true)
     {
         var directory = NewDirectory();
         var services = new ServiceCollection()
             .AddSqliteStore(_ => SqliteStoreServiceCollectionExtensions.DatabasePathIn(directory))
+            .AddSingleton<Berth.Core.Secrets.ISecretProtector, TestSecretProtector>()
             .BuildServiceProvider();
         var store = new TestStore(directory, services);
         if (migrate)

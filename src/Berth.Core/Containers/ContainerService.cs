@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Berth.Core.Deployments;
 using Berth.Core.Errors;
 using Berth.Core.Lifecycle;
 using Berth.Core.Persistence;
@@ -18,6 +19,8 @@ public sealed class ContainerService(
     IContainerStore store,
     LifecycleExecutor executor,
     ContainerLocks locks,
+    DomainClaims domains,
+    IDeploymentControl deploys,
     IOptions<BerthOptions> options,
     TimeProvider time)
 {
@@ -47,14 +50,21 @@ public sealed class ContainerService(
             CpuCores = valid.CpuCores!.Value,
             MemoryMb = valid.MemoryMb!.Value,
             DiskGb = valid.DiskGb!.Value,
+            HealthCheck = valid.HealthCheck,
+            Domains = valid.Domains!,
+            Volumes = valid.Volumes!,
             State = ContainerState.Provisioning,
             PendingOperation = ContainerOperation.Create,
             CreatedAt = now,
             UpdatedAt = now,
         };
-        await store.AddAsync(container,
-            Transitions.Create(container.Id, null, ContainerState.Provisioning, ContainerOperation.Create.ToWire(), caller.Actor, null, time),
-            cancellationToken).ConfigureAwait(false);
+        using (await domains.HoldAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await domains.EnsureFreeAsync(container.Id, container.Domains, cancellationToken).ConfigureAwait(false);
+            await store.AddAsync(container,
+                Transitions.Create(container.Id, null, ContainerState.Provisioning, ContainerOperation.Create.ToWire(), caller.Actor, null, time),
+                cancellationToken).ConfigureAwait(false);
+        }
         executor.BootInBackground(container.Id, caller.Actor);
         return container;
     }
@@ -102,22 +112,19 @@ public sealed class ContainerService(
         {
             throw new BerthException(BerthError.OperationStateConflict, "Container is being deleted");
         }
-        var changed = current with
-        {
-            Image = request.Image ?? current.Image,
-            Command = request.Command ?? current.Command,
-            Env = request.Env ?? current.Env,
-            Port = request.Port ?? current.Port,
-            Replicas = request.Replicas ?? current.Replicas,
-            CpuCores = request.CpuCores ?? current.CpuCores,
-            MemoryMb = request.MemoryMb ?? current.MemoryMb,
-            DiskGb = request.DiskGb ?? current.DiskGb,
-        };
-        if (changed == current)
+        var desired = request.ApplyTo(current.DesiredConfig);
+        ContainerValidation.ValidateConfig(desired);
+        if (desired.SameAs(current.DesiredConfig))
         {
             return current;
         }
-        return await executor.SaveAsync(current, changed with { HasPendingChanges = true }, null).ConfigureAwait(false);
+        using (await domains.HoldAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await domains.EnsureFreeAsync(current.Id, desired.Domains, cancellationToken).ConfigureAwait(false);
+            // A change back to what runs is no change to deploy.
+            var pending = desired.SameAs(current.Config) ? null : desired;
+            return await executor.SaveAsync(current, current with { Pending = pending }, null).ConfigureAwait(false);
+        }
     }
 
     public async Task<Container> OperateAsync(
@@ -125,6 +132,11 @@ public sealed class ContainerService(
         CancellationToken cancellationToken)
     {
         var container = await GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false);
+        if (container.State == ContainerState.Deploying && operation is ContainerOperation.Stop or ContainerOperation.ForceStop or ContainerOperation.Remove)
+        {
+            // The deploy rolls back first, so the operation acts on replicas nothing else is changing.
+            await deploys.CancelRunningAsync(container.Id, caller.Actor, cancellationToken).ConfigureAwait(false);
+        }
         return await executor.OperateAsync(container.Id, operation, caller.Actor, grace, expectedVersion, cancellationToken)
             .ConfigureAwait(false);
     }

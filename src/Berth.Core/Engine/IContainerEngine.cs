@@ -27,6 +27,21 @@ public interface IContainerEngine
     /// <summary>Removes every replica of the container and its volumes. Succeeds when none exist.</summary>
     Task RemoveAsync(Guid containerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes sure the engine has <paramref name="image"/> (pulling it when missing) and answers the
+    /// reference that pins its exact content: a repository digest, or the local image id.
+    /// </summary>
+    Task<string> ResolveImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates and starts one replica of <paramref name="spec"/> at <paramref name="index"/> in the spec's
+    /// generation, next to whatever replicas already run (a rolling deploy's building block).
+    /// </summary>
+    Task<ReplicaObservation> RunReplicaAsync(WorkloadSpec spec, int index, CancellationToken cancellationToken);
+
+    /// <summary>Stops one replica (SIGTERM, SIGKILL after <paramref name="grace"/>) and removes it. Succeeds when it is gone already.</summary>
+    Task RemoveReplicaAsync(Guid containerId, string engineId, TimeSpan grace, CancellationToken cancellationToken);
+
     Task<WorkloadObservation> ObserveAsync(Guid containerId, CancellationToken cancellationToken);
 
     /// <summary>Every workload this Berth instance owns on the engine.</summary>

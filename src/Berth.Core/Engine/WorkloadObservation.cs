@@ -17,7 +17,8 @@ public sealed record ReplicaObservation(
     ReplicaState State,
     int? ExitCode = null,
     bool OomKilled = false,
-    int? HostPort = null);
+    int? HostPort = null,
+    int Generation = 0);
 
 /// <summary>What the engine reports for every replica of one container at one moment.</summary>
 public sealed record WorkloadObservation(Guid ContainerId, IReadOnlyList<ReplicaObservation> Replicas)

@@ -20,17 +20,30 @@ public sealed record WorkloadSpec
     public int MemoryMb { get; init; } = 512;
     public int PidsLimit { get; init; } = 512;
 
-    public static WorkloadSpec For(Container container) => new()
+    /// <summary>Named volumes shared by every replica and generation of the container.</summary>
+    public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+
+    /// <summary>Which set of replicas new ones belong to (see <see cref="Container.ReplicaGeneration"/>).</summary>
+    public int Generation { get; init; }
+
+    /// <summary>The replicas of what <paramref name="container"/> runs now.</summary>
+    public static WorkloadSpec For(Container container) =>
+        For(container, container.Config, container.ReplicaGeneration);
+
+    /// <summary>Replicas of <paramref name="config"/> in generation <paramref name="generation"/>, for a deploy.</summary>
+    public static WorkloadSpec For(Container container, ContainerConfig config, int generation) => new()
     {
         ContainerId = container.Id,
         ProjectId = container.ProjectId,
         Hostname = container.Hostname,
-        Image = container.Image,
-        Command = container.Command,
-        Env = container.Env,
-        Port = container.Port,
-        Replicas = container.Replicas,
-        CpuCores = container.CpuCores,
-        MemoryMb = container.MemoryMb,
+        Image = config.Image,
+        Command = config.Command,
+        Env = config.Env,
+        Port = config.Port,
+        Replicas = config.Replicas,
+        CpuCores = config.CpuCores,
+        MemoryMb = config.MemoryMb,
+        Volumes = config.Volumes,
+        Generation = generation,
     };
 }

@@ -108,6 +108,10 @@ namespace Berth.Data.Migrations
                     b.Property<int>("DiskGb")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Domains")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Env")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -119,8 +123,8 @@ namespace Berth.Data.Migrations
                     b.Property<long?>("ExpiresAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<bool>("HasPendingChanges")
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("HealthCheck")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Hostname")
                         .IsRequired()
@@ -139,6 +143,9 @@ namespace Berth.Data.Migrations
                     b.Property<long?>("ObservedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Pending")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PendingOperation")
                         .HasColumnType("TEXT");
 
@@ -147,6 +154,9 @@ namespace Berth.Data.Migrations
 
                     b.Property<Guid?>("ProjectId")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ReplicaGeneration")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Replicas")
                         .HasColumnType("INTEGER");
@@ -168,6 +178,10 @@ namespace Berth.Data.Migrations
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Volumes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Hostname")
@@ -187,6 +201,69 @@ namespace Berth.Data.Migrations
                         .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("Containers", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Rows.DeploymentRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ContainerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ImageDigest")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NewImage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Previous")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PreviousImage")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RollbackOf")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Steps")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TriggeredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Status");
+
+                    b.HasIndex("ContainerId", "TriggeredAt", "Id");
+
+                    b.ToTable("Deployments", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Rows.IdempotencyRow", b =>
@@ -353,6 +430,15 @@ namespace Berth.Data.Migrations
                 });
 
             modelBuilder.Entity("Berth.Data.Rows.CommandRow", b =>
+                {
+                    b.HasOne("Berth.Data.Rows.ContainerRow", null)
+                        .WithMany()
+                        .HasForeignKey("ContainerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Berth.Data.Rows.DeploymentRow", b =>
                 {
                     b.HasOne("Berth.Data.Rows.ContainerRow", null)
                         .WithMany()

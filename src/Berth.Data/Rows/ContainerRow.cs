@@ -2,7 +2,7 @@ using Berth.Core.Containers;
 
 namespace Berth.Data.Rows;
 
-/// <summary>A stored container. Env and Command are JSON text; a set <see cref="DeletedAt"/> hides the row.</summary>
+/// <summary>A stored container. Env, Command and the configuration parts are JSON text (secret values encrypted); a set <see cref="DeletedAt"/> hides the row.</summary>
 internal sealed class ContainerRow
 {
     public Guid Id { get; set; }
@@ -21,7 +21,14 @@ internal sealed class ContainerRow
     public ContainerState State { get; set; }
     public string? StateReason { get; set; }
     public ContainerOperation? PendingOperation { get; set; }
-    public bool HasPendingChanges { get; set; }
+    public string? HealthCheck { get; set; }
+    public string Domains { get; set; } = "[]";
+    public string Volumes { get; set; } = "[]";
+
+    /// <summary>The whole configuration a PATCH asked for and no deploy has rolled out yet (JSON), or null.</summary>
+    public string? Pending { get; set; }
+
+    public int ReplicaGeneration { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? ObservedAt { get; set; }

@@ -1,6 +1,7 @@
 using Berth.Server.Accounts;
 using Berth.Server.Api;
 using Berth.Server.Commands;
+using Berth.Server.Deployments;
 using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Metrics;
@@ -27,6 +28,7 @@ internal static class BerthHost
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
         builder.AddBerthLifecycle();
+        builder.AddBerthDeployments();
         builder.AddBerthMetrics();
         builder.AddBerthCommands();
         builder.AddBerthTerminal();
@@ -48,6 +50,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapContainersApi();
+        app.MapDeploymentsApi();
         app.MapEventsApi();
         app.MapMetricsApi();
         app.MapCommandsApi();

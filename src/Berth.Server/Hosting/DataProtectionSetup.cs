@@ -1,4 +1,5 @@
 using Berth.Core;
+using Berth.Core.Secrets;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -18,6 +19,17 @@ internal static class DataProtectionSetup
             .Configure<IOptions<BerthOptions>, ILoggerFactory>((keys, berth, loggers) =>
                 keys.XmlRepository = new FileSystemXmlRepository(
                     new DirectoryInfo(Path.Combine(berth.Value.DataDirectory, KeysDirectoryName)), loggers));
+        builder.Services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
         return builder;
+    }
+
+    /// <summary>Secret env values at rest: Data Protection with its own purpose, so no other protected payload can be passed off as one.</summary>
+    private sealed class DataProtectionSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+    {
+        private readonly IDataProtector _protector = provider.CreateProtector("Berth.Secrets.Env.v1");
+
+        public string Protect(string plaintext) => _protector.Protect(plaintext);
+
+        public string Unprotect(string protectedText) => _protector.Unprotect(protectedText);
     }
 }

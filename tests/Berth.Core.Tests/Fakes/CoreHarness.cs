@@ -28,7 +28,7 @@ internal sealed class CoreHarness : IAsyncDisposable
         var lifecycle = Microsoft.Extensions.Options.Options.Create(Options);
         Executor = new LifecycleExecutor(Store, Engine, Hub, Locks, lifecycle, Time, NullLogger<LifecycleExecutor>.Instance);
         Reconciler = new Reconciler(Store, Engine, Executor, Hub, Status, Locks, lifecycle, Time, NullLogger<Reconciler>.Instance);
-        Service = new ContainerService(Store, Executor, Locks, Microsoft.Extensions.Options.Options.Create(BerthOptions), Time);
+        Service = new ContainerService(Store, Executor, Locks, new DomainClaims(Store), new NoDeploys(), Microsoft.Extensions.Options.Options.Create(BerthOptions), Time);
         // Called directly so that the subscription exists before the test can make the engine unavailable.
         _pump = pumpEvents ? PumpAsync() : Task.CompletedTask;
     }
@@ -116,4 +116,10 @@ internal sealed class CoreHarness : IAsyncDisposable
         {
         }
     }
+}
+
+/// <summary>Stands in for the deployment runner where no deploy ever runs.</summary>
+internal sealed class NoDeploys : Berth.Core.Deployments.IDeploymentControl
+{
+    public Task CancelRunningAsync(Guid containerId, string actor, CancellationToken cancellationToken) => Task.CompletedTask;
 }

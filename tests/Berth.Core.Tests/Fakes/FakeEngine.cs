@@ -219,6 +219,42 @@ internal sealed class FakeEngine : IContainerEngine
         return Task.CompletedTask;
     }
 
+    public Task<string> ResolveImageAsync(string image, CancellationToken cancellationToken)
+    {
+        Record("ResolveImage", Guid.Empty);
+        return Task.FromResult($"sha256:{image.GetHashCode(StringComparison.Ordinal):x8}");
+    }
+
+    public Task<ReplicaObservation> RunReplicaAsync(WorkloadSpec spec, int index, CancellationToken cancellationToken)
+    {
+        Record("RunReplica", spec.ContainerId);
+        Replica replica;
+        lock (_gate)
+        {
+            if (!_workloads.TryGetValue(spec.ContainerId, out var replicas))
+            {
+                replicas = [];
+                _workloads[spec.ContainerId] = replicas;
+            }
+            replica = new Replica(NextEngineId(), index) { State = ReplicaState.Running, Generation = spec.Generation };
+            replicas.Add(replica);
+            replicas.Sort((a, b) => a.Index.CompareTo(b.Index));
+        }
+        PushEvent(new EngineEvent(spec.ContainerId, "start"));
+        return Task.FromResult(replica.ToObservation());
+    }
+
+    public Task RemoveReplicaAsync(Guid containerId, string engineId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        Record("RemoveReplica", containerId);
+        lock (_gate)
+        {
+            _workloads.GetValueOrDefault(containerId)?.RemoveAll(r => r.EngineId == engineId);
+        }
+        PushEvent(new EngineEvent(containerId, "destroy"));
+        return Task.CompletedTask;
+    }
+
     public Task<WorkloadObservation> ObserveAsync(Guid containerId, CancellationToken cancellationToken)
     {
         Record("Observe", containerId);
@@ -298,7 +334,7 @@ internal sealed class FakeEngine : IContainerEngine
     private WorkloadObservation Observe(Guid containerId) =>
         _workloads.TryGetValue(containerId, out var replicas) && replicas.Count > 0
             ? new WorkloadObservation(containerId,
-                replicas.Select(r => new ReplicaObservation(r.EngineId, r.Index, r.State, r.ExitCode, r.OomKilled)).ToList())
+                replicas.Select(r => r.ToObservation()).ToList())
             : WorkloadObservation.Missing(containerId);
 
     private string NextEngineId() => $"fake{++_nextEngineId:D8}";
@@ -316,5 +352,10 @@ internal sealed class FakeEngine : IContainerEngine
         public bool OomKilled { get; set; }
 
         public (ReplicaState State, int? ExitCode)? Deferred { get; set; }
+
+        public int Generation { get; init; }
+
+        public ReplicaObservation ToObservation() =>
+            new(EngineId, Index, State, ExitCode, OomKilled, HostPort: null, Generation: Generation);
     }
 }

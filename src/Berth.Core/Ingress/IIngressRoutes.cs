@@ -1,0 +1,28 @@
+namespace Berth.Core.Ingress;
+
+/// <summary>A replica that may take traffic, reached at 127.0.0.1:<see cref="HostPort"/>.</summary>
+public sealed record IngressBackend(string ReplicaId, int HostPort);
+
+/// <summary>The routing table of Berth's ingress: which replicas answer which domains.</summary>
+public interface IIngressRoutes
+{
+    /// <summary>
+    /// Routes requests whose Host is one of <paramref name="domains"/> to <paramref name="backends"/>,
+    /// balanced round-robin, replacing whatever the container had. Completes once new requests are
+    /// routed by the new table. With no backends, those hosts answer 503.
+    /// </summary>
+    Task PublishAsync(Guid containerId, IReadOnlyList<string> domains, IReadOnlyList<IngressBackend> backends, CancellationToken cancellationToken);
+
+    /// <summary>Removes the container's routes (its hosts then answer 404).</summary>
+    Task RemoveAsync(Guid containerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes when no request proxied to that replica is still in flight (the caller has already
+    /// published a table without it), or when <paramref name="timeout"/> passes. Used to drain a
+    /// replica before stopping it.
+    /// </summary>
+    Task DrainAsync(string replicaId, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>The backends currently published for a container (empty when none).</summary>
+    IReadOnlyList<IngressBackend> BackendsOf(Guid containerId);
+}

@@ -1,0 +1,97 @@
+using Berth.Core.Deployments;
+using Berth.Core.Errors;
+using Berth.Server.Accounts;
+using Berth.Server.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Berth.Server.Api;
+
+/// <summary>Deploys, deployment history, cancel and rollback: thin handlers over <see cref="DeploymentService"/>.</summary>
+internal static class DeploymentsApi
+{
+    public static IEndpointRouteBuilder MapDeploymentsApi(this IEndpointRouteBuilder app)
+    {
+        var containers = app.MapGroup("/api/v1/containers").WithTags("Deployments");
+        containers.MapPost("/{id}/deploy", DeployAsync).WithIdempotency();
+        containers.MapGet("/{id}/deployments", ListAsync);
+
+        var deployments = app.MapGroup("/api/v1/deployments").WithTags("Deployments");
+        deployments.MapGet("/{deploymentId}", GetAsync);
+        deployments.MapPost("/{deploymentId}/cancel", CancelAsync).WithIdempotency();
+        deployments.MapPost("/{deploymentId}/rollback", RollbackAsync).WithIdempotency();
+        return app;
+    }
+
+    private static async Task<Accepted<DataEnvelope<DeploymentRecord>>> DeployAsync(
+        HttpContext http, DeploymentService service, string id, DeployBody? body, CancellationToken cancellationToken)
+    {
+        var deployment = await service.DeployAsync(http.GetCaller(), id, body?.Image, http.Request.ExpectedVersion(), cancellationToken);
+        return Accepted(deployment, "Deployment started");
+    }
+
+    private static async Task<Ok<ListEnvelope<DeploymentRecord>>> ListAsync(
+        HttpContext http, DeploymentService service, string id, string? page, string? limit, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var pageNumber = errors.ParseInt("page", page, 1, 1, int.MaxValue);
+        var pageSize = errors.ParseInt("limit", limit, 20, 1, 100);
+        errors.ThrowIfAny();
+        var result = await service.ListAsync(http.GetCaller(), id, pageNumber, pageSize, cancellationToken);
+        return TypedResults.Ok(Envelope.Of(result, DeploymentRecord.From, "Deployments retrieved successfully"));
+    }
+
+    private static async Task<Ok<DataEnvelope<DeploymentRecord>>> GetAsync(
+        HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
+    {
+        var deployment = await service.GetAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        return TypedResults.Ok(Envelope.Of(DeploymentRecord.From(deployment), "Deployment retrieved successfully"));
+    }
+
+    private static async Task<Ok<DataEnvelope<DeploymentRecord>>> CancelAsync(
+        HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
+    {
+        var deployment = await service.CancelAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        return TypedResults.Ok(Envelope.Of(DeploymentRecord.From(deployment), $"Deployment {deployment.Status.ToWire()}"));
+    }
+
+    private static async Task<Accepted<DataEnvelope<DeploymentRecord>>> RollbackAsync(
+        HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
+    {
+        var deployment = await service.RollbackAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        return Accepted(deployment, "Rollback started");
+    }
+
+    private static Accepted<DataEnvelope<DeploymentRecord>> Accepted(Deployment deployment, string message) =>
+        TypedResults.Accepted($"/api/v1/deployments/{deployment.Id}", Envelope.Of(DeploymentRecord.From(deployment), message));
+
+    private static Guid ParseId(string id) =>
+        Guid.TryParse(id, out var parsed) ? parsed : throw new BerthException(BerthError.InvalidIdFormat, "Invalid ID format: a deployment is addressed by its UUID");
+}
+
+internal sealed record DeployBody(string? Image);
+
+/// <summary>A deployment on the wire: both snapshots whole, secrets masked.</summary>
+internal sealed record DeploymentRecord(
+    Guid Id,
+    Guid ContainerId,
+    string Status,
+    string? PreviousImage,
+    string NewImage,
+    string? ImageDigest,
+    Guid? RollbackOf,
+    string Actor,
+    DateTimeOffset TriggeredAt,
+    DateTimeOffset? FinishedAt,
+    string? Reason,
+    IReadOnlyList<DeploymentStepRecord> Steps,
+    ContainerConfigRecord Config,
+    ContainerConfigRecord PreviousConfig)
+{
+    public static DeploymentRecord From(Deployment d) => new(
+        d.Id, d.ContainerId, d.Status.ToWire(), d.PreviousImage, d.NewImage, d.ImageDigest, d.RollbackOf, d.Actor,
+        d.TriggeredAt, d.FinishedAt, d.Reason,
+        [.. d.Steps.Select(s => new DeploymentStepRecord(s.At, s.Message))],
+        ContainerConfigRecord.From(d.Target), ContainerConfigRecord.From(d.Previous));
+}
+
+internal sealed record DeploymentStepRecord(DateTimeOffset At, string Message);
