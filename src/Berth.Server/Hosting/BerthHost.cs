@@ -3,6 +3,7 @@ using Berth.Server.Api;
 using Berth.Server.Commands;
 using Berth.Server.Health;
 using Berth.Server.Http;
+using Berth.Server.Ingress;
 using Berth.Server.Metrics;
 using Berth.Server.Terminal;
 using Berth.Server.Logs;
@@ -26,6 +27,7 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
+        builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthMetrics();
         builder.AddBerthCommands();
