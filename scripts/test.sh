@@ -6,6 +6,7 @@ cd "$root"
 
 docker_host="$(bash scripts/ensure-docker.sh)"
 export "${docker_host?}"
+bash scripts/build-web-images.sh
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

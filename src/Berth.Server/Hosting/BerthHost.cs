@@ -4,6 +4,7 @@ using Berth.Server.Commands;
 using Berth.Server.Deployments;
 using Berth.Server.Health;
 using Berth.Server.Http;
+using Berth.Server.Ingress;
 using Berth.Server.Metrics;
 using Berth.Server.Terminal;
 using Berth.Server.Logs;
@@ -27,6 +28,7 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
+        builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthDeployments();
         builder.AddBerthMetrics();

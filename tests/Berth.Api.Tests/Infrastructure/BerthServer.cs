@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Berth.Core.Accounts;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Api.Tests.Infrastructure;
 
@@ -63,6 +64,14 @@ public sealed class BerthServer : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A client for the ingress, at the address it really bound; requests choose their container by <c>Host</c>.</summary>
+    public HttpClient IngressClient()
+    {
+        var address = Services.GetRequiredService<Berth.Server.Ingress.IngressServer>().Address
+            ?? throw new InvalidOperationException("The ingress is off.");
+        return new HttpClient { BaseAddress = address, Timeout = RequestTimeout };
+    }
+
     /// <summary>The admin creates a user and mints a token for it, both through the API.</summary>
     public async Task<(Guid UserId, HttpClient Client)> CreateUserClientAsync(string role = "user")
     {
@@ -94,6 +103,8 @@ public sealed class BerthServer : WebApplicationFactory<Program>
         builder.UseSetting("Berth:Lifecycle:ConfirmTimeout", "00:01:30");
         // A short resync keeps the tests of what it repairs quick; events cover the rest.
         builder.UseSetting("Berth:Lifecycle:ResyncInterval", "00:00:01");
+        // A free port each: test servers run in parallel.
+        builder.UseSetting("Berth:Ingress:Url", "http://127.0.0.1:0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
