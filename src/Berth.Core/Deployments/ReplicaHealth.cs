@@ -53,10 +53,10 @@ public sealed class HttpReplicaHealthProbe : IReplicaHealthProbe, IDisposable
 public sealed class ReplicaHealthGate(IContainerEngine engine, IReplicaHealthProbe probe, TimeProvider time)
 {
     /// <summary>
-    /// During the start window the probe runs at most a second apart (the configured interval is for a
+    /// During the start window the probe runs at most 250 ms apart (the configured interval is for a
     /// replica in service), so a deploy moves on as soon as a replica answers.
     /// </summary>
-    private static readonly TimeSpan MaxStartProbeGap = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxStartProbeGap = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Throws <see cref="DeploymentFailedException"/> when the replica exits or is not healthy within the window.</summary>
     public async Task WaitHealthyAsync(Guid containerId, ReplicaObservation replica, HealthCheck? check, CancellationToken cancellationToken)

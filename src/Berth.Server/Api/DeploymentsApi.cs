@@ -1,8 +1,11 @@
+using System.Text.Json;
 using Berth.Core.Deployments;
 using Berth.Core.Errors;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Api;
 
@@ -23,8 +26,11 @@ internal static class DeploymentsApi
     }
 
     private static async Task<Accepted<DataEnvelope<DeploymentRecord>>> DeployAsync(
-        HttpContext http, DeploymentService service, string id, DeployBody? body, CancellationToken cancellationToken)
+        HttpContext http, DeploymentService service, string id, CancellationToken cancellationToken)
     {
+        // The body is optional ("deploy what is pending"), so it is read here: a declared body would make
+        // a bodiless POST fall through to the lifecycle route, which has no content-type demand.
+        var body = await ReadOptionalBodyAsync(http, cancellationToken);
         var deployment = await service.DeployAsync(http.GetCaller(), id, body?.Image, http.Request.ExpectedVersion(), cancellationToken);
         return Accepted(deployment, "Deployment started");
     }
@@ -63,6 +69,23 @@ internal static class DeploymentsApi
 
     private static Accepted<DataEnvelope<DeploymentRecord>> Accepted(Deployment deployment, string message) =>
         TypedResults.Accepted($"/api/v1/deployments/{deployment.Id}", Envelope.Of(DeploymentRecord.From(deployment), message));
+
+    private static async Task<DeployBody?> ReadOptionalBodyAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        if (!http.Request.HasJsonContentType())
+        {
+            return null;
+        }
+        var json = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        try
+        {
+            return await http.Request.ReadFromJsonAsync<DeployBody>(json, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            throw BerthException.Validation("body", $"is not valid JSON: {e.Message}");
+        }
+    }
 
     private static Guid ParseId(string id) =>
         Guid.TryParse(id, out var parsed) ? parsed : throw new BerthException(BerthError.InvalidIdFormat, "Invalid ID format: a deployment is addressed by its UUID");
