@@ -40,7 +40,8 @@ internal sealed partial class IngressRoutes(TimeProvider timeProvider, ILogger<I
     private readonly List<Table> _pending = [];
     /// <summary>Replicas taken out of a table, with the states YARP counted their requests in, until drained.</summary>
     private readonly ConcurrentDictionary<string, DestinationState[]> _retired = new(StringComparer.Ordinal);
-    private Table _current = Table.Empty;
+    // Each instance its own first table: a table's change token fires once, when a newer one replaces it.
+    private Table _current = Table.Build(0, []);
     private IProxyStateLookup? _lookup;
 
     public async Task PublishAsync(
@@ -309,8 +310,6 @@ internal sealed partial class IngressRoutes(TimeProvider timeProvider, ILogger<I
     /// <summary>One immutable version of the whole table, with the change token YARP watches on it.</summary>
     private sealed class Table : IProxyConfig
     {
-        public static readonly Table Empty = new(0, [], []);
-
         private readonly CancellationTokenSource _changed = new();
         private readonly TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -78,6 +78,7 @@ internal sealed partial class IngressServer(
         builder.Services.AddReverseProxy();
         builder.Services.AddSingleton<IProxyConfigProvider>(routes);
         builder.Services.AddSingleton<IConfigChangeListener>(routes);
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, ReplicaClientFactory>();
 
         var app = builder.Build();
         app.UseRouting();
