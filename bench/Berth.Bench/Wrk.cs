@@ -46,6 +46,21 @@ internal static partial class Wrk
         return path;
     }
 
+    /// <summary>
+    /// Writes a script that sends every request with <c>Host: host</c>, to measure the ingress (which routes by
+    /// Host) against the same URL path on a replica's own port.
+    /// </summary>
+    public static string WriteHostScript(string directory, string host)
+    {
+        if (host.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':')))
+        {
+            throw new BenchException($"'{host}' is not a host name.");
+        }
+        var path = Path.Combine(directory, $"host-{host.Replace(':', '_')}.lua");
+        File.WriteAllText(path, $"wrk.method = \"GET\"\nwrk.headers[\"Host\"] = \"{host}\"\n");
+        return path;
+    }
+
     internal static WrkResult Parse(string output)
     {
         var rate = RateRegex().Match(output);

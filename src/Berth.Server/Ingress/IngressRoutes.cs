@@ -204,6 +204,14 @@ internal sealed partial class IngressRoutes(TimeProvider timeProvider, ILogger<I
     /// </summary>
     private void RetireLeavingReplicas(Entry? old, Entry? replacement)
     {
+        // Replicas nobody drained (a removed container) are forgotten once their last request is done.
+        foreach (var (replicaId, states) in _retired)
+        {
+            if (states.All(state => state.ConcurrentRequestCount == 0))
+            {
+                _retired.TryRemove(replicaId, out _);
+            }
+        }
         if (old is null || _lookup is null || !_lookup.TryGetCluster(old.ClusterId, out var cluster))
         {
             return;

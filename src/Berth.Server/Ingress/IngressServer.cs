@@ -41,7 +41,17 @@ internal sealed partial class IngressServer(
         var app = Build(options.Value.Url);
         // Attached before YARP first reads the table, so that no publish can slip between that read and the attach.
         routes.Attach(app.Services.GetRequiredService<IProxyStateLookup>());
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // No proxy will apply a table: publishing must not wait for one.
+            routes.Detach();
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         _app = app;
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         Address = bound is null ? new Uri(options.Value.Url) : new Uri(bound);
