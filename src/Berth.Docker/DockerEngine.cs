@@ -45,6 +45,11 @@ internal sealed class DockerEngine : IContainerEngine
     // until the replica runs again, so it is asked once per exit rather than on every observation.
     private readonly ConcurrentDictionary<string, bool> _oomKilled = new(StringComparer.Ordinal);
 
+    // Whether the storage driver enforces a size limit per replica, once known (see CreateWithDiskLimitAsync).
+    // 0: not known yet, 1: enforced, 2: not supported.
+    private volatile int _diskLimits;
+    private readonly SemaphoreSlim _diskProbe = new(1, 1);
+
     public DockerEngine(DockerConnection docker, IOptions<DockerEngineOptions> options, ILogger<DockerEngine> logger)
     {
         _docker = docker;
@@ -590,9 +595,7 @@ internal sealed class DockerEngine : IContainerEngine
 
     private async Task<ReplicaObservation> CreateReplicaAsync(WorkloadSpec spec, int index, Lazy<Task> pull, CancellationToken cancellationToken)
     {
-        var parameters = ReplicaBlueprint.For(spec, _instanceId, index);
-        Task<CreateContainerResponse?> Create() => _docker.CallAsync(
-            $"create replica {index}", (client, ct) => client.Containers.CreateContainerAsync(parameters, ct), cancellationToken, HttpStatusCode.NotFound);
+        Task<CreateContainerResponse?> Create() => CreateWithDiskLimitAsync(spec, index, cancellationToken);
 
         // Creating first and pulling only on "no such image" saves a round trip in the usual case.
         var created = await Create().ConfigureAwait(false);
@@ -604,6 +607,66 @@ internal sealed class DockerEngine : IContainerEngine
         }
         DockerLog.ReplicaCreated(_logger, spec.ContainerId, index, ReplicaLabels.Short(created.ID));
         return new ReplicaObservation(created.ID, index, ReplicaState.Created);
+    }
+
+    /// <summary>
+    /// Creates with a disk size limit when the storage driver enforces one (overlay2 does only on xfs with
+    /// project quotas). Whether it does is asked once per engine, with an unlabelled throwaway create, so
+    /// that a refusal never shows up among Berth's own replicas and their events.
+    /// </summary>
+    private async Task<CreateContainerResponse?> CreateWithDiskLimitAsync(WorkloadSpec spec, int index, CancellationToken cancellationToken)
+    {
+        var limitDisk = await DiskLimitsEnforcedAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+        var parameters = ReplicaBlueprint.For(spec, _instanceId, index, limitDisk);
+        return await _docker.CallAsync($"create replica {index}", (client, ct) => client.Containers.CreateContainerAsync(parameters, ct),
+            cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+    }
+
+    private async Task<bool> DiskLimitsEnforcedAsync(string image, CancellationToken cancellationToken)
+    {
+        if (_diskLimits != 0)
+        {
+            return _diskLimits == 1;
+        }
+        await _diskProbe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_diskLimits != 0)
+            {
+                return _diskLimits == 1;
+            }
+            var probe = new CreateContainerParameters
+            {
+                Image = image,
+                HostConfig = new HostConfig { StorageOpt = new Dictionary<string, string>(StringComparer.Ordinal) { ["size"] = "1G" } },
+            };
+            bool enforced;
+            try
+            {
+                var created = await _docker.CallAsync("probe disk limits", (client, ct) => client.Containers.CreateContainerAsync(probe, ct),
+                    cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+                if (created is null)
+                {
+                    // The image is not here yet; ask again with the next create.
+                    return false;
+                }
+                await _docker.CallAsync("remove disk-limit probe", (client, ct) => client.Containers.RemoveContainerAsync(
+                    created.ID, new ContainerRemoveParameters { Force = true }, ct), cancellationToken, HttpStatusCode.NotFound).ConfigureAwait(false);
+                enforced = true;
+            }
+            catch (EngineUnavailableException e) when (e.InnerException is DockerApiException api
+                && DockerConnection.EngineMessage(api).Contains("storage-opt", StringComparison.OrdinalIgnoreCase))
+            {
+                enforced = false;
+            }
+            _diskLimits = enforced ? 1 : 2;
+            DockerLog.DiskLimits(_logger, enforced);
+            return enforced;
+        }
+        finally
+        {
+            _diskProbe.Release();
+        }
     }
 
     private async Task PullAsync(string image, CancellationToken cancellationToken)

@@ -34,4 +34,7 @@ internal static partial class DockerLog
 
     [LoggerMessage(10, LogLevel.Debug, "Replica list of container {ContainerId} changed while acting on it; acting on the new replicas too")]
     public static partial void ReplicasChanged(ILogger logger, Guid containerId);
+
+    [LoggerMessage(11, LogLevel.Information, "Replica disk limits (disk_gb) enforced by the storage driver: {Enforced}")]
+    public static partial void DiskLimits(ILogger logger, bool enforced);
 }

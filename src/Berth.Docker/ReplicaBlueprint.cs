@@ -20,7 +20,12 @@ internal static class ReplicaBlueprint
     /// <summary>The environment variable that tells a replica its own name.</summary>
     public const string ReplicaEnv = "BERTH_REPLICA";
 
-    public static CreateContainerParameters For(WorkloadSpec spec, string instanceId, int index)
+    /// <summary>
+    /// The create request of replica <paramref name="index"/> of <paramref name="spec"/>, labelled for
+    /// <paramref name="instanceId"/>; with <paramref name="limitDisk"/>, the storage driver is asked to
+    /// cap the writable layer (overlay2 on xfs with pquota, devicemapper, btrfs and zfs can).
+    /// </summary>
+    public static CreateContainerParameters For(WorkloadSpec spec, string instanceId, int index, bool limitDisk = false)
     {
         var memoryBytes = (long)spec.MemoryMb * 1024 * 1024;
         var name = ReplicaLabels.Name(spec.Hostname, spec.ContainerId, index, spec.Generation);
@@ -54,6 +59,14 @@ internal static class ReplicaBlueprint
                 })],
             },
         };
+
+        if (limitDisk)
+        {
+            parameters.HostConfig.StorageOpt = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["size"] = string.Create(CultureInfo.InvariantCulture, $"{spec.DiskGb}G"),
+            };
+        }
 
         if (spec.Command is { Count: > 0 } command)
         {

@@ -192,7 +192,10 @@ public sealed class ContainersApiTests(BerthServer server) : IClassFixture<Berth
         var patched = await client.SendAsync(patch);
         var record = await patched.ReadDataAsync();
 
-        Assert.Equal(256, record.GetProperty("memory_mb").GetInt32());
+        // The record shows what runs, and the change as pending until a deploy rolls it out.
+        Assert.Equal(box.GetProperty("memory_mb").GetInt32(), record.GetProperty("memory_mb").GetInt32());
+        Assert.Equal(256, record.GetProperty("pending").GetProperty("memory_mb").GetInt32());
+        Assert.Equal("hi", record.GetProperty("pending").GetProperty("env")[0].GetProperty("value").GetString());
         Assert.True(record.GetProperty("has_pending_changes").GetBoolean());
         Assert.Equal("running", record.State());
         Assert.NotEqual(etag, patched.Headers.ETag);

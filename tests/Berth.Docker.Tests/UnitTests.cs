@@ -85,6 +85,35 @@ public sealed class UnitTests
         Assert.Equal("berth-web-89abcdef-2", ReplicaLabels.Name("web", Guid.Parse("01a20a01-0000-7000-8000-000089abcdef"), 2));
 
     [Fact]
+    public void Name_LaterGeneration_EndsWithItSoOldAndNewCanRunSideBySide() =>
+        Assert.Equal("berth-web-89abcdef-2-v3", ReplicaLabels.Name("web", Guid.Parse("01a20a01-0000-7000-8000-000089abcdef"), 2, 3));
+
+    [Fact]
+    public void Blueprint_DeployedReplica_GenerationLabelOwnNameNamedVolumesAndDiskLimitWhenAsked()
+    {
+        var spec = new Berth.Core.Engine.WorkloadSpec
+        {
+            ContainerId = Guid.Parse("01a20a01-0000-7000-8000-000089abcdef"),
+            Hostname = "web",
+            Image = "app:2",
+            Env = [new Berth.Core.Containers.EnvVar("A", "1")],
+            Volumes = [new Berth.Core.Containers.VolumeMount("data", "/data")],
+            DiskGb = 20,
+            Generation = 3,
+        };
+
+        var limited = ReplicaBlueprint.For(spec, "instance", 1, limitDisk: true);
+        var unlimited = ReplicaBlueprint.For(spec, "instance", 1);
+
+        Assert.Equal("3", limited.Labels[ReplicaLabels.Generation]);
+        Assert.Equal(["A=1", "BERTH_REPLICA=berth-web-89abcdef-1-v3"], limited.Env);
+        var mount = Assert.Single(limited.HostConfig!.Mounts!);
+        Assert.Equal(("volume", "berth-01a20a01000070008000000089abcdef-data", "/data"), (mount.Type, mount.Source, mount.Target));
+        Assert.Equal("20G", limited.HostConfig!.StorageOpt!["size"]);
+        Assert.Null(unlimited.HostConfig!.StorageOpt);
+    }
+
+    [Fact]
     public void From_EventOfABerthReplica_MapsToEngineEvent()
     {
         var containerId = Guid.NewGuid();

@@ -18,6 +18,10 @@ public sealed record WorkloadSpec
     public int Replicas { get; init; } = 1;
     public double CpuCores { get; init; } = 1;
     public int MemoryMb { get; init; } = 512;
+
+    /// <summary>The writable layer's size limit, where the engine's storage driver can enforce one.</summary>
+    public int DiskGb { get; init; } = 18;
+
     public int PidsLimit { get; init; } = 512;
 
     /// <summary>Named volumes shared by every replica and generation of the container.</summary>
@@ -43,6 +47,7 @@ public sealed record WorkloadSpec
         Replicas = config.Replicas,
         CpuCores = config.CpuCores,
         MemoryMb = config.MemoryMb,
+        DiskGb = config.DiskGb,
         Volumes = config.Volumes,
         Generation = generation,
     };

@@ -222,7 +222,9 @@ public sealed class ContainerServiceTests : IAsyncLifetime
 
         Assert.True(updated.HasPendingChanges);
         Assert.Equal(container.Version + 1, updated.Version);
-        Assert.Equal(("nginx:1.27", 1024), (updated.Image, updated.MemoryMb));
+        // What runs stays; the change waits for the next deploy.
+        Assert.Equal((container.Image, container.MemoryMb), (updated.Image, updated.MemoryMb));
+        Assert.Equal(("nginx:1.27", 1024), (updated.Pending!.Image, updated.Pending.MemoryMb));
         Assert.Equal(ContainerState.Running, updated.State);
         Assert.Equal(updated, _h.Store.Get(container.Id));
         Assert.Empty(_h.Store.TransitionsOf(container.Id));
