@@ -67,6 +67,15 @@ internal sealed class FakeEngine : IContainerEngine
         }
     }
 
+    /// <summary>The image each replica was started from by <see cref="RunReplicaAsync"/> (null for others), by index.</summary>
+    public IReadOnlyList<(int Index, int Generation, string? Image)> ReplicasOf(Guid containerId)
+    {
+        lock (_gate)
+        {
+            return [.. (_workloads.GetValueOrDefault(containerId) ?? []).Select(r => (r.Index, r.Generation, r.Image))];
+        }
+    }
+
     public WorkloadSpec? SpecOf(Guid containerId)
     {
         lock (_gate)
@@ -236,7 +245,15 @@ internal sealed class FakeEngine : IContainerEngine
                 replicas = [];
                 _workloads[spec.ContainerId] = replicas;
             }
-            replica = new Replica(NextEngineId(), index) { State = ReplicaState.Running, Generation = spec.Generation };
+            // An image named "...exits..." stands for a version that crashes on start.
+            var crashes = spec.Image.Contains("exits", StringComparison.Ordinal);
+            replica = new Replica(NextEngineId(), index)
+            {
+                State = crashes ? ReplicaState.Exited : ReplicaState.Running,
+                ExitCode = crashes ? 1 : null,
+                Generation = spec.Generation,
+                Image = spec.Image,
+            };
             replicas.Add(replica);
             replicas.Sort((a, b) => a.Index.CompareTo(b.Index));
         }
@@ -354,6 +371,8 @@ internal sealed class FakeEngine : IContainerEngine
         public (ReplicaState State, int? ExitCode)? Deferred { get; set; }
 
         public int Generation { get; init; }
+
+        public string? Image { get; init; }
 
         public ReplicaObservation ToObservation() =>
             new(EngineId, Index, State, ExitCode, OomKilled, HostPort: null, Generation: Generation);
