@@ -168,14 +168,7 @@ public sealed class CommandService(
     {
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.NotFound("Command");
-        try
-        {
-            await containers.GetAsync(caller, command.ContainerId.ToString(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (BerthException e) when (e.Error == BerthError.ContainerNotFound)
-        {
-            throw BerthException.NotFound("Command");
-        }
+        await containers.EnsureVisibleAsync(caller, command.ContainerId, "Command", cancellationToken).ConfigureAwait(false);
         return command;
     }
 }

@@ -94,6 +94,22 @@ public sealed class ContainerService(
         };
     }
 
+    /// <summary>
+    /// For things that belong to a container (commands, deployments): throws 404 NOT_FOUND naming
+    /// <paramref name="what"/> unless the caller may see the container; once the container is deleted, they are not found either.
+    /// </summary>
+    public async Task EnsureVisibleAsync(Caller caller, Guid containerId, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GetAsync(caller, containerId.ToString(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BerthException e) when (e.Error == BerthError.ContainerNotFound)
+        {
+            throw BerthException.NotFound(what);
+        }
+    }
+
     /// <summary>Changes configuration without touching the running replicas; the record shows the change as pending.</summary>
     public async Task<Container> UpdateAsync(
         Caller caller, string idOrHostname, UpdateContainerRequest request, long? expectedVersion, CancellationToken cancellationToken)

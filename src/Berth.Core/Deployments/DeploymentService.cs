@@ -49,14 +49,7 @@ public sealed class DeploymentService(
     {
         var deployment = await deployments.FindAsync(deploymentId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.NotFound("Deployment");
-        try
-        {
-            await containers.GetAsync(caller, deployment.ContainerId.ToString(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (BerthException e) when (e.Error == BerthError.ContainerNotFound)
-        {
-            throw BerthException.NotFound("Deployment");
-        }
+        await containers.EnsureVisibleAsync(caller, deployment.ContainerId, "Deployment", cancellationToken).ConfigureAwait(false);
         return deployment;
     }
 

@@ -36,6 +36,16 @@ public sealed class FieldErrors
             ["fields"] = _errors.ToDictionary(e => e.Key, e => (object?)e.Value.ToArray(), StringComparer.Ordinal),
         };
 
+    /// <summary>The <c>page</c> (from 1) and <c>limit</c> (1-100) of a paginated list; throws VALIDATION_ERROR naming either when bad.</summary>
+    public static (int Page, int Limit) ParsePage(string? page, string? limit, int defaultLimit = 20)
+    {
+        var errors = new FieldErrors();
+        var pageNumber = errors.ParseInt("page", page, 1, 1, int.MaxValue);
+        var pageSize = errors.ParseInt("limit", limit, defaultLimit, 1, 100);
+        errors.ThrowIfAny();
+        return (pageNumber, pageSize);
+    }
+
     /// <summary>Parses an optional integer query parameter within bounds, recording a problem when it is bad.</summary>
     public int ParseInt(string field, string? raw, int fallback, int min, int max)
     {

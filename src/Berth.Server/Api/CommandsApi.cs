@@ -39,10 +39,7 @@ internal static class CommandsApi
     private static async Task<Ok<ListEnvelope<CommandRecord>>> ListAsync(
         HttpContext http, CommandService commands, string id, string? page, string? limit, CancellationToken cancellationToken)
     {
-        var errors = new FieldErrors();
-        var pageNumber = errors.ParseInt("page", page, 1, 1, int.MaxValue);
-        var pageSize = errors.ParseInt("limit", limit, 20, 1, 100);
-        errors.ThrowIfAny();
+        var (pageNumber, pageSize) = FieldErrors.ParsePage(page, limit);
         var result = await commands.ListAsync(http.GetCaller(), id, pageNumber, pageSize, cancellationToken);
         return TypedResults.Ok(Envelope.Of(result, CommandRecord.From, "Commands retrieved successfully"));
     }

@@ -38,10 +38,7 @@ internal static class DeploymentsApi
     private static async Task<Ok<ListEnvelope<DeploymentRecord>>> ListAsync(
         HttpContext http, DeploymentService service, string id, string? page, string? limit, CancellationToken cancellationToken)
     {
-        var errors = new FieldErrors();
-        var pageNumber = errors.ParseInt("page", page, 1, 1, int.MaxValue);
-        var pageSize = errors.ParseInt("limit", limit, 20, 1, 100);
-        errors.ThrowIfAny();
+        var (pageNumber, pageSize) = FieldErrors.ParsePage(page, limit);
         var result = await service.ListAsync(http.GetCaller(), id, pageNumber, pageSize, cancellationToken);
         return TypedResults.Ok(Envelope.Of(result, DeploymentRecord.From, "Deployments retrieved successfully"));
     }
@@ -49,21 +46,21 @@ internal static class DeploymentsApi
     private static async Task<Ok<DataEnvelope<DeploymentRecord>>> GetAsync(
         HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
     {
-        var deployment = await service.GetAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        var deployment = await service.GetAsync(http.GetCaller(), Ids.Parse(deploymentId, "deployment_id"), cancellationToken);
         return TypedResults.Ok(Envelope.Of(DeploymentRecord.From(deployment), "Deployment retrieved successfully"));
     }
 
     private static async Task<Ok<DataEnvelope<DeploymentRecord>>> CancelAsync(
         HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
     {
-        var deployment = await service.CancelAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        var deployment = await service.CancelAsync(http.GetCaller(), Ids.Parse(deploymentId, "deployment_id"), cancellationToken);
         return TypedResults.Ok(Envelope.Of(DeploymentRecord.From(deployment), $"Deployment {deployment.Status.ToWire()}"));
     }
 
     private static async Task<Accepted<DataEnvelope<DeploymentRecord>>> RollbackAsync(
         HttpContext http, DeploymentService service, string deploymentId, CancellationToken cancellationToken)
     {
-        var deployment = await service.RollbackAsync(http.GetCaller(), ParseId(deploymentId), cancellationToken);
+        var deployment = await service.RollbackAsync(http.GetCaller(), Ids.Parse(deploymentId, "deployment_id"), cancellationToken);
         return Accepted(deployment, "Rollback started");
     }
 
@@ -87,8 +84,6 @@ internal static class DeploymentsApi
         }
     }
 
-    private static Guid ParseId(string id) =>
-        Guid.TryParse(id, out var parsed) ? parsed : throw new BerthException(BerthError.InvalidIdFormat, "Invalid ID format: a deployment is addressed by its UUID");
 }
 
 internal sealed record DeployBody(string? Image);
