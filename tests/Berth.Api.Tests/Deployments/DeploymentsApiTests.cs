@@ -108,6 +108,27 @@ public sealed class DeploymentsApiTests(BerthServer server) : IClassFixture<Bert
     }
 
     [Fact]
+    public async Task Stop_WhileDeploying_CancelsTheDeployFirstThenStops()
+    {
+        var (_, client) = await server.CreateUserClientAsync();
+        var web = await client.CreateWebAsync(DeploymentClient.NewDomain());
+        await Patch(client, web.Id(), new { image = WebImages.Broken, health_check = new { path = "/health", interval = 1, start_window = 600 } });
+        var started = await client.DeployAsync(web.Id());
+        await Eventually.UntilAsync(() => client.GetDeploymentAsync(started.Id()),
+            d => d.GetProperty("steps").GetArrayLength() > 0, TimeSpan.FromSeconds(30), "the deploy to start a replica");
+
+        var stopped = await client.OperateAsync(web.Id(), "stop");
+
+        Assert.Equal("stopped", stopped.State());
+        var deployment = await client.GetDeploymentAsync(started.Id());
+        Assert.Equal("canceled", deployment.Status());
+        var replicas = await DockerProbe.ReplicasAsync(web.Id());
+        Assert.Single(replicas);
+        Assert.Equal("exited", replicas[0].State);
+        Assert.Equal(await DeploymentClient.ImageIdAsync(WebImages.V1), replicas[0].ImageID);
+    }
+
+    [Fact]
     public async Task Rollback_ToAnOlderDeployment_RestoresItsImageAndEnv()
     {
         var (_, client) = await server.CreateUserClientAsync();
