@@ -14,6 +14,7 @@ log() { echo "run.sh: $*" >&2; }
 docker_host="$(bash scripts/ensure-docker.sh)"
 export "${docker_host?}"
 bash scripts/build-web-images.sh
+bash scripts/build-bench-images.sh
 
 if ! command -v wrk >/dev/null 2>&1; then
     log "installing wrk"

@@ -6,6 +6,7 @@ namespace Berth.Bench;
 internal sealed class BenchOptions
 {
     public string? Url { get; private set; }
+    public string IngressUrl { get; private set; } = "http://127.0.0.1:8081";
     public string? Token { get; private set; }
     public string? ServerDll { get; private set; }
     public string? BareDll { get; private set; }
@@ -37,10 +38,15 @@ internal sealed class BenchOptions
     public int CommandRuns { get; private set; } = 30;
     public int Terminals { get; private set; } = 200;
     public int TerminalContainers { get; private set; } = 4;
+    public int DeployClients { get; private set; } = 4;
+    public int IngressConnections { get; private set; } = 16;
+    public int RollbackRuns { get; private set; } = 3;
+    public int IngressRounds { get; private set; } = 3;
+    public int IngressWarmupSeconds { get; private set; } = 10;
     public TimeSpan ReadyTimeout { get; private set; } = TimeSpan.FromSeconds(90);
     public TimeSpan OperationTimeout { get; private set; } = TimeSpan.FromSeconds(90);
 
-    public static readonly string[] AllSections = ["lifecycle", "throughput", "list", "kill", "logs-latency", "logs-throughput", "metrics", "commands", "terminals"];
+    public static readonly string[] AllSections = ["lifecycle", "throughput", "list", "kill", "logs-latency", "logs-throughput", "metrics", "commands", "terminals", "deploy", "ingress", "rollback"];
 
     public const string Usage = """
         Berth.Bench: measures Berth against direct Docker calls and a bare ASP.NET Core endpoint.
@@ -49,9 +55,12 @@ internal sealed class BenchOptions
           --bare-dll PATH       Berth.Bench.Bare.dll to start (default: the Release build in this repository)
           --url URL --token PAT use an already running Berth for every figure but list and metrics, which
                                 start their own servers from --server-dll (no server memory figure then)
+          --ingress-url URL     the ingress of the server given by --url (default http://127.0.0.1:8081);
+                                a server the driver starts gets its own on a free port
           --reference-only      measure only the references (direct Docker, bare endpoint): no Berth needed
           --sections LIST       comma-separated subset of lifecycle,throughput,list,kill,logs-latency,
-                                logs-throughput,metrics,commands,terminals (default: all)
+                                logs-throughput,metrics,commands,terminals,deploy,ingress,rollback
+                                (default: all)
           --docker-host URI     Docker endpoint (default: $DOCKER_HOST, else unix:///var/run/docker.sock)
           --image IMAGE         image for every container (default: berth/busybox:latest)
           --work-dir DIR        where data directories and scratch files go (default: a new temp dir)
@@ -71,6 +80,11 @@ internal sealed class BenchOptions
           --cpu-seconds S       each CPU measurement window (60: one disk sample of the sampler included)
           --command-runs N      commands `true` timed (30)
           --terminals N         concurrent terminal sessions (200)  --terminal-containers N  spread over (4)
+          --deploy-clients N    keep-alive clients loading the ingress during the deploys (4)
+          --ingress-connections N  wrk connections of the ingress figures, direct and ingress alike (16)
+          --ingress-rounds N    alternating direct/ingress wrk rounds of --duration each; medians reported (3)
+          --ingress-warmup S    wrk warm-up of each side before the rounds (10)
+          --rollback-runs N     deploys of a broken image timed to their rollback (3)
           --ready-timeout S     server start-up limit (90)          --op-timeout S   one Berth call's limit (90)
         """;
 
@@ -125,6 +139,12 @@ internal sealed class BenchOptions
                 case "--command-runs": options.CommandRuns = Number(); break;
                 case "--terminals": options.Terminals = Number(); break;
                 case "--terminal-containers": options.TerminalContainers = Number(); break;
+                case "--deploy-clients": options.DeployClients = Number(); break;
+                case "--ingress-connections": options.IngressConnections = Number(); break;
+                case "--rollback-runs": options.RollbackRuns = Number(); break;
+                case "--ingress-rounds": options.IngressRounds = Number(); break;
+                case "--ingress-warmup": options.IngressWarmupSeconds = Number(); break;
+                case "--ingress-url": options.IngressUrl = Value().TrimEnd('/'); break;
                 case "--ready-timeout": options.ReadyTimeout = TimeSpan.FromSeconds(Number()); break;
                 case "--op-timeout": options.OperationTimeout = TimeSpan.FromSeconds(Number()); break;
                 case "-h" or "--help": throw new HelpRequestedException();

@@ -34,6 +34,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
     private BerthApi? _api;
     private string? _token;
     private string? _containerId;
+    // The main server's ingress, where the deploy, ingress and rollback figures send their traffic.
+    private Uri? _ingress;
 
     public BenchRun(BenchOptions options, Results results)
     {
@@ -58,7 +60,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
             $"OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version}",
         };
         lines.Add($"Docker engine: {await _docker.VersionAsync(cancellationToken)} at {_docker.Endpoint}");
-        if (_options.Sections.Contains("throughput"))
+        if (_options.Sections.Contains("throughput") || _options.Sections.Contains("ingress"))
         {
             lines.Add($"wrk: {await Wrk.VersionAsync(_options.Wrk, cancellationToken)}");
         }
@@ -83,7 +85,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
         var wanted = _options.Sections;
         var needsContainer = wanted.Contains("lifecycle") || wanted.Contains("throughput") || wanted.Contains("kill");
         var needsBerth = !_options.ReferenceOnly && (needsContainer
-            || wanted.Contains("logs-latency") || wanted.Contains("logs-throughput") || wanted.Contains("commands") || wanted.Contains("terminals"));
+            || wanted.Contains("logs-latency") || wanted.Contains("logs-throughput") || wanted.Contains("commands") || wanted.Contains("terminals")
+            || wanted.Contains("deploy") || wanted.Contains("ingress") || wanted.Contains("rollback"));
         string? berthProblem = null;
         if (needsBerth)
         {
@@ -136,6 +139,18 @@ internal sealed partial class BenchRun : IAsyncDisposable
         if (wanted.Contains("terminals"))
         {
             await SectionAsync(TerminalsFigures, hasReference: false, berthProblem, TerminalsAsync, cancellationToken);
+        }
+        if (wanted.Contains("deploy"))
+        {
+            await SectionAsync(DeployFigures, hasReference: false, berthProblem, DeployAsync, cancellationToken);
+        }
+        if (wanted.Contains("ingress"))
+        {
+            await SectionAsync(IngressFigures, hasReference: false, berthProblem, IngressAsync, cancellationToken);
+        }
+        if (wanted.Contains("rollback"))
+        {
+            await SectionAsync(RollbackFigures, hasReference: false, berthProblem, RollbackAsync, cancellationToken);
         }
     }
 
@@ -199,18 +214,22 @@ internal sealed partial class BenchRun : IAsyncDisposable
         {
             _token = _options.Token!;
             _api = new BerthApi(new Uri(url), _token, _options.OperationTimeout);
+            _ingress = new Uri(_options.IngressUrl);
             Log.Info($"using the running Berth at {url}");
         }
         else
         {
             _token = NewToken();
             var instance = $"bench-{_options.RunId}";
+            var ingress = $"http://127.0.0.1:{ServerProcess.FreePort()}";
             var server = StartServer("berth", "berth-data", instance, _token, new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["DOCKER_HOST"] = _options.DockerHost,
+                ["Berth__Ingress__Url"] = ingress,
             });
             await server.WaitReadyAsync(_options.ReadyTimeout, cancellationToken, "/readyz");
             _berthServer = server;
+            _ingress = new Uri(ingress);
             _api = new BerthApi(server.BaseAddress, _token, _options.OperationTimeout);
         }
         if (!createContainer)
@@ -241,6 +260,8 @@ internal sealed partial class BenchRun : IAsyncDisposable
         environment["Berth__DefaultImage"] = _options.Image;
         // Every replica this server creates carries berth.instance=<this>, which cleanup looks for.
         environment["Berth__Docker__InstanceId"] = instanceId;
+        // Every server gets an ingress of its own on a free port: the default (8081) may well be taken.
+        environment.TryAdd("Berth__Ingress__Url", $"http://127.0.0.1:{ServerProcess.FreePort()}");
         _instanceIds.Add(instanceId);
         var server = ServerProcess.Start(name, dll, Path.Combine(_workDirectory, $"{name}.log"), environment);
         _servers.Add(server);

@@ -43,6 +43,44 @@ internal sealed class BerthApi : IDisposable
             ?? throw new BenchException("POST /api/v1/containers answered a null data.id.");
     }
 
+    /// <summary>POST /api/v1/containers with any body (a web service with a port, health check and domains); returns the id.</summary>
+    public async Task<string> CreateAsync(IReadOnlyDictionary<string, object?> fields, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Post, "/api/v1/containers", JsonSerializer.Serialize(fields), cancellationToken);
+        return Data(document, "create").GetProperty("id").GetString()
+            ?? throw new BenchException("POST /api/v1/containers answered a null data.id.");
+    }
+
+    /// <summary>POST /api/v1/containers/{id}/deploy (202); returns the deployment's id.</summary>
+    public async Task<string> DeployAsync(string containerId, string? image, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object?> { ["image"] = image });
+        using var document = await SendAsync(HttpMethod.Post, $"/api/v1/containers/{containerId}/deploy", body, cancellationToken);
+        return Data(document, "deploy").TryGetProperty("id", out var id) && id.GetString() is { } value
+            ? value
+            : throw new BenchException("POST /api/v1/containers/{id}/deploy answered without data.id.");
+    }
+
+    /// <summary>Polls GET /api/v1/deployments/{id} until its status is no longer in_progress; returns that record.</summary>
+    public async Task<JsonElement> WaitDeploymentAsync(string deploymentId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var deployment = await GetDataAsync($"/api/v1/deployments/{deploymentId}", cancellationToken);
+            var status = deployment.TryGetProperty("status", out var s) ? s.GetString() : null;
+            if (status is not null and not "in_progress")
+            {
+                return deployment;
+            }
+            if (clock.Elapsed > timeout)
+            {
+                throw new BenchException($"Deployment {deploymentId} is still '{status}' after {timeout.TotalSeconds:0} s.");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
     public async Task<string> GetStateAsync(string id, CancellationToken cancellationToken)
     {
         using var document = await SendAsync(HttpMethod.Get, $"/api/v1/containers/{id}", null, cancellationToken);

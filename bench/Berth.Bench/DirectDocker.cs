@@ -84,6 +84,40 @@ internal sealed class DirectDocker : IDisposable
         return replica?.ID ?? throw new BenchException($"No engine container carries the label berth.container={containerId}.");
     }
 
+    /// <summary>
+    /// The host port the engine published for <paramref name="containerPort"/>/tcp of a replica (Berth publishes on
+    /// 127.0.0.1 only): the way to reach the replica directly, without the ingress.
+    /// </summary>
+    public async Task<int> PublishedPortAsync(string engineId, int containerPort, CancellationToken cancellationToken)
+    {
+        var inspect = await _client.Containers.InspectContainerAsync(engineId, cancellationToken);
+        var key = $"{containerPort}/tcp";
+        if (inspect.NetworkSettings?.Ports is { } ports && ports.TryGetValue(key, out var bindings) && bindings is not null)
+        {
+            foreach (var binding in bindings)
+            {
+                if (int.TryParse(binding.HostPort, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port > 0)
+                {
+                    return port;
+                }
+            }
+        }
+        throw new BenchException($"Replica {engineId} has no published host port for {key}.");
+    }
+
+    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.Images.InspectImageAsync(image, cancellationToken);
+            return true;
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL, as `docker kill` sends it; returns how long the call took.</summary>
     public async Task<TimeSpan> KillAsync(string engineId, CancellationToken cancellationToken)
     {
