@@ -66,7 +66,7 @@ internal sealed record ContainerConfigRecord(
 internal sealed record EnvVarDto(string Key, string Value, bool? Secret = null)
 {
     public static List<EnvVarDto> Visible(IReadOnlyList<EnvVar> env) =>
-        [.. env.Select(e => new EnvVarDto(e.Key, e.VisibleValue, e.Secret ? true : null))];
+        [.. env.Select(e => new EnvVarDto(e.Key, e.VisibleValue, e.Secret))];
 }
 
 /// <summary>The health check on the wire; intervals and windows in seconds, as the Hanzo document has them.</summary>
