@@ -195,10 +195,11 @@ public sealed class DeploymentsApiTests(BerthServer server) : IClassFixture<Bert
     }
 
     [Fact]
-    public async Task Volumes_SurviveARedeploy_AndAreRemovedWithTheContainer()
+    public async Task Volumes_SurviveARedeploy_AndAreRemovedWithTheContainerAndItsRoutes()
     {
         var (_, client) = await server.CreateUserClientAsync();
-        var web = await client.CreateWebAsync(DeploymentClient.NewDomain(), volumes: new[] { new { name = "data", path = "/data" } });
+        var domain = DeploymentClient.NewDomain();
+        var web = await client.CreateWebAsync(domain, volumes: new[] { new { name = "data", path = "/data" } });
         Assert.Equal("succeeded", (await RunAsync(client, web.Id(), "echo kept > /data/note")).GetProperty("status").GetString());
 
         var deployment = await client.WaitFinishedAsync((await client.DeployAsync(web.Id(), WebImages.V2)).Id());
@@ -215,6 +216,14 @@ public sealed class DeploymentsApiTests(BerthServer server) : IClassFixture<Bert
             },
         });
         Assert.Empty(volumes.Volumes ?? []);
+        using var ingress = server.IngressClient();
+        await Eventually.UntilAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+            request.Headers.Host = domain;
+            using var response = await ingress.SendAsync(request);
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the deleted container's domain to be unrouted");
     }
 
     [Fact]
