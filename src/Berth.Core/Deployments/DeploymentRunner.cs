@@ -163,7 +163,9 @@ public sealed partial class DeploymentRunner(
             if (index < target.Replicas)
             {
                 await StepAsync(run, $"Replica {index}: starting {target.Image}").ConfigureAwait(false);
-                var started = await engine.RunReplicaAsync(spec, index, ct).ConfigureAwait(false);
+                // Not cancelled half-way: the engine may finish a create the client gave up on, and a
+                // replica that appears after the restore has looked would be left behind.
+                var started = await engine.RunReplicaAsync(spec, index, CancellationToken.None).ConfigureAwait(false);
                 await health.WaitHealthyAsync(container.Id, started, target.HealthCheck, ct).ConfigureAwait(false);
                 if (Backend(started) is { } backend)
                 {
