@@ -21,6 +21,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Deployments.DeploymentRunner>();
         services.AddSingleton<Deployments.IDeploymentControl>(sp => sp.GetRequiredService<Deployments.DeploymentRunner>());
         services.AddSingleton<Deployments.DeploymentService>();
+        services.AddSingleton<Projects.ProjectAccess>();
+        services.AddSingleton<Projects.ProjectService>();
         services.AddSingleton<ContainerService>();
         services.AddSingleton<ContainerWatcher>();
         return services;

@@ -19,6 +19,9 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
     public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
+    public DbSet<ProjectRow> Projects => Set<ProjectRow>();
+    public DbSet<ProjectMemberRow> ProjectMembers => Set<ProjectMemberRow>();
+    public DbSet<ProjectRoleRow> ProjectRoles => Set<ProjectRoleRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -101,6 +104,29 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(d => new { d.ContainerId, d.TriggeredAt, d.Id });
             e.HasIndex(d => d.Status);
             e.HasOne<ContainerRow>().WithMany().HasForeignKey(d => d.ContainerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<ProjectRow>(e =>
+        {
+            e.ToTable("Projects");
+            e.HasKey(p => p.Id);
+            e.HasIndex(p => new { p.CreatedAt, p.Id });
+        });
+
+        modelBuilder.Entity<ProjectMemberRow>(e =>
+        {
+            e.ToTable("ProjectMembers");
+            e.HasKey(m => new { m.ProjectId, m.UserId });
+            e.HasIndex(m => m.UserId);
+            e.HasOne<ProjectRow>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<UserRow>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ProjectRoleRow>(e =>
+        {
+            e.ToTable("ProjectRoles");
+            e.HasKey(r => new { r.ProjectId, r.Name });
+            e.HasOne<ProjectRow>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

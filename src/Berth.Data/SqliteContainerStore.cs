@@ -49,7 +49,15 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
         var live = db.Containers.AsNoTracking().Where(c => c.DeletedAt == null);
         if (query.OwnerId is { } ownerId)
         {
-            live = live.Where(c => c.UserId == ownerId);
+            if (query.MemberProjectIds is { Count: > 0 } projects)
+            {
+                var projectIds = projects.Select(p => (Guid?)p).ToList();
+                live = live.Where(c => c.UserId == ownerId || projectIds.Contains(c.ProjectId));
+            }
+            else
+            {
+                live = live.Where(c => c.UserId == ownerId);
+            }
         }
         if (query.ProjectId is { } projectId)
         {
@@ -178,13 +186,14 @@ internal sealed class SqliteContainerStore(IDbContextFactory<BerthDbContext> con
     }
 
     public async Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
-        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken)
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken, IReadOnlyList<Guid>? projectIds = null)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var projects = (projectIds ?? []).Select(p => (Guid?)p).ToList();
         var rows = await (
                 from t in db.Transitions.AsNoTracking()
                 join c in db.Containers.AsNoTracking() on t.ContainerId equals c.Id
-                where t.Seq > afterSequence && (ownerId == null || c.UserId == ownerId)
+                where t.Seq > afterSequence && (ownerId == null || c.UserId == ownerId || projects.Contains(c.ProjectId))
                 orderby t.Seq
                 select new { Transition = t, c.Hostname })
             .Take(limit)

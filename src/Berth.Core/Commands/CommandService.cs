@@ -3,13 +3,14 @@ using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
+using Berth.Core.Projects;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Core.Commands;
 
 /// <summary>
 /// Submits, reads, lists and cancels commands. A command is visible exactly when its container is
-/// (through <see cref="ContainerService.GetAsync"/>); the command of a container the caller cannot
+/// (through <see cref="ContainerService.EnsureAllowedAsync"/>); the command of a container the caller cannot
 /// see is 404 NOT_FOUND, like one that does not exist.
 /// </summary>
 public sealed class CommandService(
@@ -31,7 +32,7 @@ public sealed class CommandService(
         CommandValidation.Validate(request, errors);
         errors.ThrowIfAny();
 
-        var container = await containers.GetAsync(caller, containerIdOrHostname, cancellationToken).ConfigureAwait(false);
+        var container = await containers.GetAsync(caller, containerIdOrHostname, Permission.Exec, cancellationToken).ConfigureAwait(false);
         if (container.State != ContainerState.Running)
         {
             throw new BerthException(BerthError.OperationStateConflict,
@@ -58,7 +59,7 @@ public sealed class CommandService(
     }
 
     public Task<CommandExecution> GetAsync(Caller caller, Guid commandId, CancellationToken cancellationToken) =>
-        GetVisibleAsync(caller, commandId, cancellationToken);
+        GetVisibleAsync(caller, commandId, Permission.View, cancellationToken);
 
     /// <summary>The container's commands, newest first, without their output.</summary>
     public async Task<Page<CommandExecution>> ListAsync(
@@ -74,7 +75,7 @@ public sealed class CommandService(
     /// </summary>
     public async Task<CommandExecution> CancelAsync(Caller caller, Guid commandId, CancellationToken cancellationToken)
     {
-        var command = await GetVisibleAsync(caller, commandId, cancellationToken).ConfigureAwait(false);
+        var command = await GetVisibleAsync(caller, commandId, Permission.Exec, cancellationToken).ConfigureAwait(false);
         var killRequested = false;
         while (true)
         {
@@ -131,7 +132,7 @@ public sealed class CommandService(
     /// </summary>
     public async Task<IAsyncEnumerable<CommandEvent>> WatchAsync(Caller caller, Guid commandId, CancellationToken cancellationToken)
     {
-        await GetVisibleAsync(caller, commandId, cancellationToken).ConfigureAwait(false);
+        await GetVisibleAsync(caller, commandId, Permission.View, cancellationToken).ConfigureAwait(false);
         return StreamAsync(commandId, cancellationToken);
     }
 
@@ -164,11 +165,11 @@ public sealed class CommandService(
         }
     }
 
-    private async Task<CommandExecution> GetVisibleAsync(Caller caller, Guid commandId, CancellationToken cancellationToken)
+    private async Task<CommandExecution> GetVisibleAsync(Caller caller, Guid commandId, Permission permission, CancellationToken cancellationToken)
     {
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.NotFound("Command");
-        await containers.EnsureVisibleAsync(caller, command.ContainerId, "Command", cancellationToken).ConfigureAwait(false);
+        await containers.EnsureAllowedAsync(caller, command.ContainerId, "Command", permission, cancellationToken).ConfigureAwait(false);
         return command;
     }
 }

@@ -15,6 +15,9 @@ public sealed record CreateContainerRequest
     public HealthCheck? HealthCheck { get; init; }
     public IReadOnlyList<string>? Domains { get; init; }
     public IReadOnlyList<VolumeMount>? Volumes { get; init; }
+
+    /// <summary>The project to create the container in; the caller needs its <c>create</c> permission there.</summary>
+    public Guid? ProjectId { get; init; }
 }
 
 /// <summary>

@@ -10,7 +10,7 @@ namespace Berth.Core.Containers;
 /// nothing the status log holds.
 /// </summary>
 public sealed class ContainerWatcher(
-    ContainerService containers, IContainerStore store, ContainerChangeSignal changes, TimeProvider time)
+    ContainerService containers, IContainerStore store, ContainerChangeSignal changes, TimeProvider time, Projects.ProjectAccess access)
 {
     private const int BatchSize = 500;
 
@@ -64,7 +64,9 @@ public sealed class ContainerWatcher(
         while (!cancellationToken.IsCancellationRequested)
         {
             var next = changes.Next;
-            var batch = await store.ListTransitionsAfterAsync(position, owner, BatchSize, cancellationToken).ConfigureAwait(false);
+            // Looked up on every round, so that joining or leaving a project shows in a running stream.
+            var projects = await access.VisibleProjectsAsync(caller, cancellationToken).ConfigureAwait(false);
+            var batch = await store.ListTransitionsAfterAsync(position, owner, BatchSize, cancellationToken, projects).ConfigureAwait(false);
             foreach (var line in batch)
             {
                 position = line.Sequence;

@@ -4,6 +4,7 @@ using Berth.Core.Engine;
 using Berth.Core.Errors;
 using Berth.Core.Lifecycle;
 using Berth.Core.Persistence;
+using Berth.Core.Projects;
 
 namespace Berth.Core.Deployments;
 
@@ -29,7 +30,7 @@ public sealed class DeploymentService(
         {
             throw BerthException.Validation("image", "must be an image reference such as 'nginx:1.27' or 'registry:5000/team/app@sha256:...'");
         }
-        var container = await containers.GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false);
+        var container = await containers.GetAsync(caller, idOrHostname, Permission.Deploy, cancellationToken).ConfigureAwait(false);
         return await BeginAsync(container.Id, caller, expectedVersion, current =>
         {
             var desired = current.DesiredConfig;
@@ -40,16 +41,19 @@ public sealed class DeploymentService(
     /// <summary>Redeploys the snapshot of <paramref name="deploymentId"/>: its image content and its whole configuration, env included.</summary>
     public async Task<Deployment> RollbackAsync(Caller caller, Guid deploymentId, CancellationToken cancellationToken)
     {
-        var source = await GetAsync(caller, deploymentId, cancellationToken).ConfigureAwait(false);
+        var source = await GetAsync(caller, deploymentId, Permission.Deploy, cancellationToken).ConfigureAwait(false);
         return await BeginAsync(source.ContainerId, caller, null, _ => (source.Target, source.ImageDigest, source.Id), cancellationToken)
             .ConfigureAwait(false);
     }
 
-    public async Task<Deployment> GetAsync(Caller caller, Guid deploymentId, CancellationToken cancellationToken)
+    public Task<Deployment> GetAsync(Caller caller, Guid deploymentId, CancellationToken cancellationToken) =>
+        GetAsync(caller, deploymentId, Permission.View, cancellationToken);
+
+    private async Task<Deployment> GetAsync(Caller caller, Guid deploymentId, Permission permission, CancellationToken cancellationToken)
     {
         var deployment = await deployments.FindAsync(deploymentId, cancellationToken).ConfigureAwait(false)
             ?? throw BerthException.NotFound("Deployment");
-        await containers.EnsureVisibleAsync(caller, deployment.ContainerId, "Deployment", cancellationToken).ConfigureAwait(false);
+        await containers.EnsureAllowedAsync(caller, deployment.ContainerId, "Deployment", permission, cancellationToken).ConfigureAwait(false);
         return deployment;
     }
 
@@ -62,7 +66,7 @@ public sealed class DeploymentService(
     /// <summary>Stops an in-progress deploy and waits until the previous version is back; answers the ended deployment.</summary>
     public async Task<Deployment> CancelAsync(Caller caller, Guid deploymentId, CancellationToken cancellationToken)
     {
-        var deployment = await GetAsync(caller, deploymentId, cancellationToken).ConfigureAwait(false);
+        var deployment = await GetAsync(caller, deploymentId, Permission.Deploy, cancellationToken).ConfigureAwait(false);
         if (deployment.IsFinished || !await runner.CancelAsync(deployment, caller.Actor, cancellationToken).ConfigureAwait(false))
         {
             throw new BerthException(BerthError.OperationStateConflict, $"Deployment is already {deployment.Status.ToWire()}",

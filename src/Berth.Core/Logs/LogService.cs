@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Errors;
+using Berth.Core.Projects;
 
 namespace Berth.Core.Logs;
 
@@ -22,7 +23,7 @@ public sealed class LogService(ContainerService containers, LogHub hub, TimeProv
         var live = true;
         try
         {
-            containerId = (await containers.GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false)).Id;
+            containerId = (await containers.GetAsync(caller, idOrHostname, Permission.Logs, cancellationToken).ConfigureAwait(false)).Id;
         }
         catch (BerthException e) when (e.Error == BerthError.ContainerNotFound
             && Guid.TryParse(idOrHostname, out var id)

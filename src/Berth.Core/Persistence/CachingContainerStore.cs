@@ -83,8 +83,8 @@ public sealed class CachingContainerStore(IContainerStore inner, ContainerChange
         inner.ListTransitionsAsync(containerId, query, cancellationToken);
 
     public Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
-        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken) =>
-        inner.ListTransitionsAfterAsync(afterSequence, ownerId, limit, cancellationToken);
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken, IReadOnlyList<Guid>? projectIds = null) =>
+        inner.ListTransitionsAfterAsync(afterSequence, ownerId, limit, cancellationToken, projectIds);
 
     public Task<long> LatestSequenceAsync(CancellationToken cancellationToken) => inner.LatestSequenceAsync(cancellationToken);
 }

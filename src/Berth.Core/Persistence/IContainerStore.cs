@@ -2,14 +2,18 @@ using Berth.Core.Containers;
 
 namespace Berth.Core.Persistence;
 
-/// <summary>Filters of the container list. <see cref="OwnerId"/> null means every owner (admins).</summary>
+/// <summary>
+/// Filters of the container list. <see cref="OwnerId"/> null means every owner (admins); with an owner,
+/// the containers of <see cref="MemberProjectIds"/> are listed too (the projects the owner is a member of).
+/// </summary>
 public sealed record ContainerQuery(
     Guid? OwnerId,
     Guid? ProjectId,
     string? EnvironmentId,
     ContainerState? State,
     int PageNumber,
-    int Limit);
+    int Limit,
+    IReadOnlyList<Guid>? MemberProjectIds = null);
 
 public enum TransitionSort
 {
@@ -54,11 +58,12 @@ public interface IContainerStore
 
     /// <summary>
     /// Status-log lines written after position <paramref name="afterSequence"/>, oldest first, of the
-    /// containers of <paramref name="ownerId"/> (every owner when null), deleted containers included.
+    /// containers of <paramref name="ownerId"/> (every owner when null) and of <paramref name="projectIds"/>,
+    /// deleted containers included.
     /// The sequence is the order of commits, so a reader that resumes from the last one it saw misses nothing.
     /// </summary>
     Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
-        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken);
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken, IReadOnlyList<Guid>? projectIds = null);
 
     /// <summary>The position of the newest status-log line (0 when there is none).</summary>
     Task<long> LatestSequenceAsync(CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Engine;
 using Berth.Core.Errors;
+using Berth.Core.Projects;
 
 namespace Berth.Core.Terminal;
 
@@ -35,10 +36,10 @@ public sealed class TerminalService(ContainerService containers, IContainerTermi
     public static bool IsValidSize(int columns, int rows) =>
         columns is >= 1 and <= MaxSize && rows is >= 1 and <= MaxSize;
 
-    /// <summary>The container, if the caller may see it and it is running (a terminal needs a live process).</summary>
+    /// <summary>The container, if the caller may see it, holds <c>exec</c> on it, and it is running (a terminal needs a live process).</summary>
     public async Task<Container> ResolveAsync(Caller caller, string idOrHostname, CancellationToken cancellationToken)
     {
-        var container = await containers.GetAsync(caller, idOrHostname, cancellationToken).ConfigureAwait(false);
+        var container = await containers.GetAsync(caller, idOrHostname, Permission.Exec, cancellationToken).ConfigureAwait(false);
         EnsureRunning(container);
         return container;
     }

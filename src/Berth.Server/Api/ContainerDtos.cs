@@ -127,7 +127,8 @@ internal sealed record ContainerBody(
     int? DiskGb,
     JsonElement? HealthCheck,
     IReadOnlyList<string>? Domains,
-    IReadOnlyList<VolumeDto>? Volumes)
+    IReadOnlyList<VolumeDto>? Volumes,
+    Guid? ProjectId = null)
 {
     public CreateContainerRequest ToCreate() => new()
     {
@@ -144,6 +145,7 @@ internal sealed record ContainerBody(
         // Host names are case-insensitive; a trailing dot names the same host.
         Domains = Domains?.Select(d => d?.Trim().TrimEnd('.').ToLowerInvariant()!).ToList(),
         Volumes = Volumes?.Select(v => new VolumeMount(v?.Name!, v?.Path!)).ToList(),
+        ProjectId = ProjectId,
     };
 
     public UpdateContainerRequest ToUpdate()
@@ -151,6 +153,10 @@ internal sealed record ContainerBody(
         if (Hostname is not null)
         {
             throw BerthException.Validation("hostname", "cannot be changed; create a new container");
+        }
+        if (ProjectId is not null)
+        {
+            throw BerthException.Validation("project_id", "cannot be changed; create the container in the project");
         }
         var create = ToCreate();
         return new UpdateContainerRequest

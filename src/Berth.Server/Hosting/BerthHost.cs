@@ -58,6 +58,7 @@ internal static class BerthHost
         app.MapCommandsApi();
         app.MapTerminalApi();
         app.MapLogsApi();
+        app.MapProjectsApi();
         return app;
     }
 

@@ -28,7 +28,8 @@ internal sealed class CoreHarness : IAsyncDisposable
         var lifecycle = Microsoft.Extensions.Options.Options.Create(Options);
         Executor = new LifecycleExecutor(Store, Engine, Hub, Locks, lifecycle, Time, NullLogger<LifecycleExecutor>.Instance);
         Reconciler = new Reconciler(Store, Engine, Executor, Hub, Status, Locks, lifecycle, Time, NullLogger<Reconciler>.Instance);
-        Service = new ContainerService(Store, Executor, Locks, new DomainClaims(Store), new NoDeploys(), Microsoft.Extensions.Options.Options.Create(BerthOptions), Time);
+        Service = new ContainerService(Store, Executor, Locks, new DomainClaims(Store), new NoDeploys(), Microsoft.Extensions.Options.Options.Create(BerthOptions), Time,
+            new Berth.Core.Projects.ProjectAccess(Projects));
         // Called directly so that the subscription exists before the test can make the engine unavailable.
         _pump = pumpEvents ? PumpAsync() : Task.CompletedTask;
     }
@@ -36,6 +37,8 @@ internal sealed class CoreHarness : IAsyncDisposable
     public FakeEngine Engine { get; } = new();
 
     public InMemoryContainerStore Store { get; } = new();
+
+    public InMemoryProjectStore Projects { get; } = new();
 
     public TestTimeProvider Time { get; } = new();
 
@@ -64,13 +67,14 @@ internal sealed class CoreHarness : IAsyncDisposable
     /// <summary>A record in <paramref name="state"/> with matching replicas in the engine.</summary>
     public Container Seed(
         ContainerState state, ContainerOperation? pending = null, int replicas = 1, Guid? owner = null, string? hostname = null,
-        bool withReplicas = true)
+        bool withReplicas = true, Guid? projectId = null)
     {
         var id = Guid.CreateVersion7(Time.GetUtcNow());
         var container = Store.Seed(new Container
         {
             Id = id,
             UserId = owner ?? User.UserId,
+            ProjectId = projectId,
             EnvironmentId = BerthOptions.EnvironmentId,
             Hostname = hostname ?? $"c{id:N}",
             Image = "berth/busybox:latest",

@@ -95,7 +95,8 @@ internal sealed class InMemoryContainerStore : IContainerStore
         lock (_gate)
         {
             var matching = _live.Values
-                .Where(c => query.OwnerId is null || c.UserId == query.OwnerId)
+                .Where(c => query.OwnerId is null || c.UserId == query.OwnerId
+                    || (c.ProjectId is { } p && query.MemberProjectIds is { } projects && projects.Contains(p)))
                 .Where(c => query.ProjectId is null || c.ProjectId == query.ProjectId)
                 .Where(c => query.EnvironmentId is null || c.EnvironmentId == query.EnvironmentId)
                 .Where(c => query.State is null || c.State == query.State)
@@ -172,7 +173,7 @@ internal sealed class InMemoryContainerStore : IContainerStore
     }
 
     public Task<IReadOnlyList<SequencedTransition>> ListTransitionsAfterAsync(
-        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken)
+        long afterSequence, Guid? ownerId, int limit, CancellationToken cancellationToken, IReadOnlyList<Guid>? projectIds = null)
     {
         lock (_gate)
         {
@@ -180,7 +181,8 @@ internal sealed class InMemoryContainerStore : IContainerStore
                 .Select((t, position) => (t, sequence: position + 1L))
                 .Where(p => p.sequence > afterSequence)
                 .Select(p => (p.t, p.sequence, owner: _live.GetValueOrDefault(p.t.ContainerId) ?? _deleted.GetValueOrDefault(p.t.ContainerId)))
-                .Where(p => p.owner is not null && (ownerId is null || p.owner.UserId == ownerId))
+                .Where(p => p.owner is not null && (ownerId is null || p.owner.UserId == ownerId
+                    || (p.owner.ProjectId is { } project && projectIds is not null && projectIds.Contains(project))))
                 .Take(limit)
                 .Select(p => new SequencedTransition(p.sequence, p.owner!.Hostname, p.t))
                 .ToList();
