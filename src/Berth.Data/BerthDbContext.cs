@@ -19,6 +19,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
     public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
+    public DbSet<AuditRow> AuditLog => Set<AuditRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -101,6 +102,16 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(d => new { d.ContainerId, d.TriggeredAt, d.Id });
             e.HasIndex(d => d.Status);
             e.HasOne<ContainerRow>().WithMany().HasForeignKey(d => d.ContainerId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        // No foreign keys: the log outlives the users and tokens it names.
+        modelBuilder.Entity<AuditRow>(e =>
+        {
+            e.ToTable("AuditLog");
+            e.HasKey(a => a.Id);
+            e.HasIndex(a => new { a.Time, a.Id });
+            e.HasIndex(a => new { a.UserId, a.Time });
+            e.HasIndex(a => new { a.Denied, a.Time });
         });
     }
 

@@ -1,5 +1,6 @@
 using Berth.Server.Accounts;
 using Berth.Server.Api;
+using Berth.Server.Audit;
 using Berth.Server.Commands;
 using Berth.Server.Deployments;
 using Berth.Server.Health;
@@ -28,6 +29,7 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
+        builder.AddBerthAudit();
         builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthDeployments();
@@ -51,6 +53,7 @@ internal static class BerthHost
         app.MapBerthHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
+        app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();
         app.MapEventsApi();
