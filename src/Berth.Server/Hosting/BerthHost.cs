@@ -29,7 +29,6 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
-        builder.AddBerthAudit();
         builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthDeployments();
@@ -39,6 +38,8 @@ internal static class BerthHost
         builder.AddBerthLogs();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
+        // Last: its writer is then built last and disposed first, flushing while the store is still open.
+        builder.AddBerthAudit();
         return builder;
     }
 
