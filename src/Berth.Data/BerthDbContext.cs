@@ -22,6 +22,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<ProjectRow> Projects => Set<ProjectRow>();
     public DbSet<ProjectMemberRow> ProjectMembers => Set<ProjectMemberRow>();
     public DbSet<ProjectRoleRow> ProjectRoles => Set<ProjectRoleRow>();
+    public DbSet<AuditRow> AuditLog => Set<AuditRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -127,6 +128,16 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.ToTable("ProjectRoles");
             e.HasKey(r => new { r.ProjectId, r.Name });
             e.HasOne<ProjectRow>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        // No foreign keys: the log outlives the users and tokens it names.
+        modelBuilder.Entity<AuditRow>(e =>
+        {
+            e.ToTable("AuditLog");
+            e.HasKey(a => a.Id);
+            e.HasIndex(a => new { a.Time, a.Id });
+            e.HasIndex(a => new { a.UserId, a.Time });
+            e.HasIndex(a => new { a.Denied, a.Time });
         });
     }
 

@@ -130,6 +130,7 @@ internal static class RowMapping
         ExpiresAt = t.ExpiresAt,
         CreatedAt = t.CreatedAt,
         RevokedAt = t.RevokedAt,
+        Scopes = t.Scopes is { } scopes ? string.Join(' ', TokenScopes.ToNames(scopes)) : null,
     };
 
     public static AccessToken ToRecord(this TokenRow r) => new()
@@ -142,5 +143,20 @@ internal static class RowMapping
         ExpiresAt = r.ExpiresAt,
         CreatedAt = r.CreatedAt,
         RevokedAt = r.RevokedAt,
+        Scopes = r.Scopes is { } names ? ParseScopes(names) : null,
     };
+
+    /// <summary>Unknown names are dropped: a token never gains access from a value this version cannot read.</summary>
+    private static Scopes ParseScopes(string names)
+    {
+        var scopes = Berth.Core.Accounts.Scopes.None;
+        foreach (var name in names.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (TokenScopes.TryParse(name, out var scope))
+            {
+                scopes |= scope;
+            }
+        }
+        return scopes;
+    }
 }

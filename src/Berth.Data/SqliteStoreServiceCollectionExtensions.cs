@@ -29,6 +29,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.AddSingleton<ICommandStore, SqliteCommandStore>();
         services.AddSingleton<Berth.Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();
         services.AddSingleton<Berth.Core.Projects.IProjectStore, SqliteProjectStore>();
+        services.AddSingleton<Berth.Core.Audit.IAuditStore, SqliteAuditStore>();
         // Needs an ISecretProtector from the host: secrets are never stored without one.
         services.AddSingleton<ConfigCodec>();
         return services;

@@ -238,7 +238,7 @@ public sealed class AccountsApiTests(BerthServer server) : IClassFixture<BerthSe
         Assert.DoesNotContain(secret, body, StringComparison.Ordinal);
         Assert.DoesNotContain(TokenHasher.Hash(secret), body, StringComparison.Ordinal);
         var listed = Assert.Single((await response.ReadDataAsync()).EnumerateArray(), t => t.GetProperty("name").GetString() == "listed");
-        Assert.Equal(["created_at", "expires_at", "id", "name", "prefix"], listed.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["created_at", "expires_at", "id", "name", "prefix", "scopes"], listed.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

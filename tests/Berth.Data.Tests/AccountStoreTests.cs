@@ -1,5 +1,6 @@
 using Berth.Core.Accounts;
 using Berth.Core.Errors;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Data.Tests;
 
@@ -123,6 +124,52 @@ public sealed class AccountStoreTests
         Assert.Equal(token, found);
         Assert.Equal(TimeSpan.Zero, found!.ExpiresAt!.Value.Offset);
         Assert.Null(await store.Accounts.FindTokenByHashAsync("unknown", store.Ct));
+    }
+
+    [Fact]
+    public async Task FindTokenByHashAsync_ScopedAndUnscopedTokens_KeepTheirScopes()
+    {
+        await using var store = await TestStore.CreateAsync();
+        var user = Make.User();
+        await store.Accounts.AddUserAsync(user, store.Ct);
+        var scoped = Make.Token(user.Id) with { Scopes = Scopes.Read | Scopes.Deploy };
+        var unscoped = Make.Token(user.Id) with { Scopes = null };
+        await store.Accounts.AddTokenAsync(scoped, store.Ct);
+        await store.Accounts.AddTokenAsync(unscoped, store.Ct);
+
+        Assert.Equal(Scopes.Read | Scopes.Deploy, (await store.Accounts.FindTokenByHashAsync(scoped.TokenHash, store.Ct))!.Scopes);
+        // A token from before scopes reads back as null, which means its user's full access.
+        Assert.Null((await store.Accounts.FindTokenByHashAsync(unscoped.TokenHash, store.Ct))!.Scopes);
+    }
+
+    [Fact]
+    public async Task AuditStore_ListAsync_FiltersAndIsNewestFirst()
+    {
+        await using var store = await TestStore.CreateAsync();
+        var audit = store.Services.GetRequiredService<Berth.Core.Audit.IAuditStore>();
+        var userId = Guid.NewGuid();
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Berth.Core.Audit.AuditEntry Entry(int minutes, string method, int status, Guid? user) => new()
+        {
+            Id = Guid.CreateVersion7(t0.AddMinutes(minutes)),
+            Time = t0.AddMinutes(minutes),
+            UserId = user,
+            Method = method,
+            Path = "/x",
+            Status = status,
+            RequestId = $"r{minutes}",
+        };
+        await audit.AddAsync([Entry(1, "POST", 201, userId), Entry(2, "DELETE", 403, userId), Entry(3, "POST", 401, null)], store.Ct);
+
+        var all = await audit.ListAsync(new(null, null, null, null, null, 1, 10), store.Ct);
+        var denied = await audit.ListAsync(new(null, true, null, null, null, 1, 10), store.Ct);
+        var mine = await audit.ListAsync(new(userId, null, "POST", null, null, 1, 10), store.Ct);
+        var window = await audit.ListAsync(new(null, null, null, t0.AddMinutes(2), t0.AddMinutes(3), 1, 10), store.Ct);
+
+        Assert.Equal(["r3", "r2", "r1"], all.Items.Select(e => e.RequestId));
+        Assert.Equal(["r3", "r2"], denied.Items.Select(e => e.RequestId));
+        Assert.Equal(["r1"], mine.Items.Select(e => e.RequestId));
+        Assert.Equal(["r2"], window.Items.Select(e => e.RequestId));
     }
 
     [Fact]

@@ -83,8 +83,18 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
     }
 
     /// <summary>Mints a token for the user; the plaintext is returned here and never again.</summary>
+    public Task<(AccessToken Token, string Plaintext)> CreateTokenAsync(
+        Guid userId, string? name, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
+        CreateTokenAsync(userId, name, expiresAt, scopes: null, grantable: Scopes.All, cancellationToken);
+
+    /// <summary>
+    /// Mints a token with <paramref name="scopes"/> (by name; null for the user's full access), never
+    /// more than the user may do nor than <paramref name="grantable"/>, the scopes of the token asking
+    /// (see <see cref="TokenScopes.Resolve"/>). The plaintext is returned here and never again.
+    /// </summary>
     public async Task<(AccessToken Token, string Plaintext)> CreateTokenAsync(
-        Guid userId, string? name, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+        Guid userId, string? name, DateTimeOffset? expiresAt, IReadOnlyList<string>? scopes, Scopes grantable,
+        CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var errors = new FieldErrors();
@@ -95,9 +105,11 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         }
         errors.ThrowIfAny();
 
-        _ = await GetUserAsync(userId, cancellationToken);
+        var user = await GetUserAsync(userId, cancellationToken);
+        var granted = TokenScopes.Resolve(errors, scopes, user, grantable);
+        errors.ThrowIfAny();
         var plaintext = TokenHasher.Generate();
-        var token = NewToken(userId, trimmedName, plaintext, expiresAt, now);
+        var token = NewToken(userId, trimmedName, plaintext, expiresAt, now) with { Scopes = granted };
         await store.AddTokenAsync(token, cancellationToken);
         return (token, plaintext);
     }

@@ -33,10 +33,16 @@ public sealed record AccessToken
     public DateTimeOffset? ExpiresAt { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
+
+    /// <summary>What the token was granted; null for a token from before scopes, which keeps its user's full access.</summary>
+    public Scopes? Scopes { get; init; }
 }
 
-/// <summary>Who is asking: the user behind a request and the token it used.</summary>
-public sealed record Caller(Guid UserId, bool IsAdmin, Guid? TokenId = null)
+/// <summary>
+/// Who is asking: the user behind a request, the token it used and that token's effective scopes.
+/// <see cref="IsAdmin"/> holds only when the user is an admin and the token carries the admin scope.
+/// </summary>
+public sealed record Caller(Guid UserId, bool IsAdmin, Guid? TokenId = null, Scopes Scopes = Scopes.All)
 {
     /// <summary>The actor written to status logs.</summary>
     public string Actor => UserId.ToString();

@@ -10,4 +10,7 @@ internal sealed class TokenRow
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>Space-separated scope names; null for tokens minted before scopes existed.</summary>
+    public string? Scopes { get; set; }
 }

@@ -15,9 +15,13 @@ internal static class AccountsSetup
         builder.Services.AddAuthorizationBuilder()
             // Every endpoint needs a token unless it says AllowAnonymous.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build())
+            // An admin user's token acts as admin only when it also holds the admin scope.
             .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
                 .RequireAuthenticatedUser()
-                .RequireClaim(BerthClaims.Role, BerthClaims.AdminRole));
+                .RequireClaim(BerthClaims.Role, BerthClaims.AdminRole)
+                .AddRequirements(new ScopeRequirement(Scopes.Admin)));
+        builder.Services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ScopeAwareResultHandler>();
         return builder;
     }
 
@@ -38,6 +42,15 @@ internal static class AccountsSetup
             throw new InvalidOperationException("GetCaller was called on a request that is not authenticated.");
         }
         Guid? tokenId = Guid.TryParse(user.FindFirstValue(BerthClaims.TokenId), out var id) ? id : null;
-        return new Caller(userId, user.HasClaim(BerthClaims.Role, BerthClaims.AdminRole), tokenId);
+        var scopes = Scopes.None;
+        foreach (var claim in user.FindAll(BerthClaims.Scope))
+        {
+            if (TokenScopes.TryParse(claim.Value, out var scope))
+            {
+                scopes |= scope;
+            }
+        }
+        var isAdmin = user.HasClaim(BerthClaims.Role, BerthClaims.AdminRole) && scopes.HasFlag(Scopes.Admin);
+        return new Caller(userId, isAdmin, tokenId, scopes);
     }
 }

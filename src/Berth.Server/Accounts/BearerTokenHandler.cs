@@ -64,6 +64,8 @@ internal sealed class BearerTokenHandler(
                 new Claim(BerthClaims.UserId, success.User.Id.ToString()),
                 new Claim(BerthClaims.Role, success.User.IsAdmin ? BerthClaims.AdminRole : BerthClaims.UserRole),
                 new Claim(BerthClaims.TokenId, success.Token.Id.ToString()),
+                .. TokenScopes.ToNames(TokenScopes.Effective(success.Token, success.User))
+                    .Select(name => new Claim(BerthClaims.Scope, name)),
             ],
             SchemeName, BerthClaims.UserId, BerthClaims.Role);
         return new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName);
@@ -84,6 +86,7 @@ internal static class BerthClaims
     public const string UserId = "sub";
     public const string Role = "role";
     public const string TokenId = "token_id";
+    public const string Scope = "scope";
     public const string AdminRole = "admin";
     public const string UserRole = "user";
 }

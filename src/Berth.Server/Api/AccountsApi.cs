@@ -14,26 +14,31 @@ internal sealed record UserResponse(
 }
 
 /// <summary>A token as listed: never the secret nor its hash.</summary>
-internal sealed record TokenResponse(Guid Id, string Name, string Prefix, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt)
+internal sealed record TokenResponse(
+    Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt)
 {
-    public static TokenResponse From(AccessToken token) => new(token.Id, token.Name, token.Prefix, token.ExpiresAt, token.CreatedAt);
+    /// <summary>A token from before scopes lists what it effectively holds: everything its user may.</summary>
+    public static TokenResponse From(AccessToken token, User user) => new(
+        token.Id, token.Name, token.Prefix, TokenScopes.ToNames(TokenScopes.Effective(token, user)), token.ExpiresAt, token.CreatedAt);
 }
 
 /// <summary>A token just minted: the only answer that carries the secret.</summary>
-internal sealed record CreatedTokenResponse(Guid Id, Guid UserId, string Name, string Token, string Prefix, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
+internal sealed record CreatedTokenResponse(
+    Guid Id, Guid UserId, string Name, string Token, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
 internal sealed record CreateUserRequest(string? Email, string? Name, string? Role);
 
 internal sealed record UpdateUserRequest(string? Role, bool? Banned);
 
-internal sealed record CreateTokenRequest(string? Name, DateTimeOffset? ExpiresAt);
+internal sealed record CreateTokenRequest(string? Name, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Scopes);
 
 /// <summary>Users (admin only) and personal access tokens (every user, their own).</summary>
 internal static class AccountsApi
 {
     public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(AccountsSetup.AdminPolicy);
+        var users = app.MapGroup("/api/v1/users").WithTags("Users")
+            .RequireAuthorization(AccountsSetup.AdminPolicy).WithMetadata(new RequiredScope(Scopes.Admin));
         users.MapPost("/", CreateUserAsync).WithIdempotency().WithSummary("Create a user (admin)");
         users.MapGet("/", ListUsersAsync).WithSummary("List users (admin)");
         users.MapGet("/{id}", GetUserAsync).WithSummary("Get a user (admin)");
@@ -80,18 +85,23 @@ internal static class AccountsApi
     }
 
     public static Task<Created<DataEnvelope<CreatedTokenResponse>>> CreateTokenForUserAsync(
-        string id, CreateTokenRequest request, AccountService accounts, CancellationToken cancellationToken) =>
-        MintAsync(Ids.Parse(id), request, accounts, cancellationToken);
+        string id, CreateTokenRequest request, HttpContext context, AccountService accounts, CancellationToken cancellationToken) =>
+        MintAsync(Ids.Parse(id), request, context.GetCaller(), accounts, cancellationToken);
 
     public static Task<Created<DataEnvelope<CreatedTokenResponse>>> CreateTokenAsync(
-        CreateTokenRequest request, HttpContext context, AccountService accounts, CancellationToken cancellationToken) =>
-        MintAsync(context.GetCaller().UserId, request, accounts, cancellationToken);
+        CreateTokenRequest request, HttpContext context, AccountService accounts, CancellationToken cancellationToken)
+    {
+        var caller = context.GetCaller();
+        return MintAsync(caller.UserId, request, caller, accounts, cancellationToken);
+    }
 
     public static async Task<Ok<DataEnvelope<IReadOnlyList<TokenResponse>>>> ListTokensAsync(
         HttpContext context, AccountService accounts, CancellationToken cancellationToken)
     {
-        var tokens = await accounts.ListTokensAsync(context.GetCaller().UserId, cancellationToken);
-        return TypedResults.Ok(Envelope.Of<IReadOnlyList<TokenResponse>>(tokens.Select(TokenResponse.From).ToList()));
+        var caller = context.GetCaller();
+        var user = await accounts.GetUserAsync(caller.UserId, cancellationToken);
+        var tokens = await accounts.ListTokensAsync(caller.UserId, cancellationToken);
+        return TypedResults.Ok(Envelope.Of<IReadOnlyList<TokenResponse>>(tokens.Select(t => TokenResponse.From(t, user)).ToList()));
     }
 
     public static async Task<NoContent> RevokeTokenAsync(
@@ -101,11 +111,15 @@ internal static class AccountsApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>The new token never holds a scope the caller's own token lacks.</summary>
     private static async Task<Created<DataEnvelope<CreatedTokenResponse>>> MintAsync(
-        Guid userId, CreateTokenRequest request, AccountService accounts, CancellationToken cancellationToken)
+        Guid userId, CreateTokenRequest request, Caller caller, AccountService accounts, CancellationToken cancellationToken)
     {
-        var (token, plaintext) = await accounts.CreateTokenAsync(userId, request.Name, request.ExpiresAt, cancellationToken);
-        var body = new CreatedTokenResponse(token.Id, token.UserId, token.Name, plaintext, token.Prefix, token.ExpiresAt, token.CreatedAt);
+        var (token, plaintext) = await accounts.CreateTokenAsync(
+            userId, request.Name, request.ExpiresAt, request.Scopes, caller.Scopes, cancellationToken);
+        var user = await accounts.GetUserAsync(userId, cancellationToken);
+        var body = new CreatedTokenResponse(token.Id, token.UserId, token.Name, plaintext, token.Prefix,
+            TokenScopes.ToNames(TokenScopes.Effective(token, user)), token.ExpiresAt, token.CreatedAt);
         return TypedResults.Created($"/api/v1/tokens/{token.Id}", Envelope.Of(body, "Token created; store it now, it is not shown again"));
     }
 }

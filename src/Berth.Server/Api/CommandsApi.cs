@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Berth.Core.Commands;
@@ -19,13 +20,13 @@ internal static class CommandsApi
     public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder app)
     {
         var byContainer = app.MapGroup("/api/v1/containers").WithTags("Commands");
-        byContainer.MapPost("/{id}/commands", SubmitAsync).WithIdempotency();
-        byContainer.MapGet("/{id}/commands", ListAsync);
+        byContainer.MapPost("/{id}/commands", SubmitAsync).WithIdempotency().RequireScope(Scopes.Exec);
+        byContainer.MapGet("/{id}/commands", ListAsync).RequireScope(Scopes.Read);
 
         var commands = app.MapGroup("/api/v1/commands").WithTags("Commands");
-        commands.MapGet("/{id}", GetAsync);
-        commands.MapPost("/{id}/cancel", CancelAsync).WithIdempotency();
-        commands.MapGet("/{id}/stream", StreamAsync);
+        commands.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read);
+        commands.MapPost("/{id}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Exec);
+        commands.MapGet("/{id}/stream", StreamAsync).RequireScope(Scopes.Read);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
@@ -17,14 +18,14 @@ internal static class ContainersApi
     {
         var api = app.MapGroup("/api/v1/containers").WithTags("Containers");
 
-        api.MapGet("/", ListAsync);
-        api.MapPost("/", CreateAsync).WithIdempotency();
-        api.MapGet("/{id}", GetAsync);
-        api.MapPatch("/{id}", UpdateAsync);
-        api.MapDelete("/{id}", DeleteAsync).WithIdempotency();
-        api.MapPost("/{id}/{operation}", OperateAsync).WithIdempotency();
-        api.MapGet("/{id}/status-logs", ListStatusLogsAsync);
-        api.MapGet("/{id}/wait", WaitAsync);
+        api.MapGet("/", ListAsync).RequireScope(Scopes.Read);
+        api.MapPost("/", CreateAsync).WithIdempotency().RequireScope(Scopes.Write);
+        api.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read);
+        api.MapPatch("/{id}", UpdateAsync).RequireScope(Scopes.Write);
+        api.MapDelete("/{id}", DeleteAsync).WithIdempotency().RequireScope(Scopes.Write);
+        api.MapPost("/{id}/{operation}", OperateAsync).WithIdempotency().RequireScope(Scopes.Write);
+        api.MapGet("/{id}/status-logs", ListStatusLogsAsync).RequireScope(Scopes.Read);
+        api.MapGet("/{id}/wait", WaitAsync).RequireScope(Scopes.Read);
         return app;
     }
 

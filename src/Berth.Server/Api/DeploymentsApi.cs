@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using System.Text.Json;
 using Berth.Core.Deployments;
 using Berth.Core.Errors;
@@ -15,13 +16,13 @@ internal static class DeploymentsApi
     public static IEndpointRouteBuilder MapDeploymentsApi(this IEndpointRouteBuilder app)
     {
         var containers = app.MapGroup("/api/v1/containers").WithTags("Deployments");
-        containers.MapPost("/{id}/deploy", DeployAsync).WithIdempotency();
-        containers.MapGet("/{id}/deployments", ListAsync);
+        containers.MapPost("/{id}/deploy", DeployAsync).WithIdempotency().RequireScope(Scopes.Deploy);
+        containers.MapGet("/{id}/deployments", ListAsync).RequireScope(Scopes.Read);
 
         var deployments = app.MapGroup("/api/v1/deployments").WithTags("Deployments");
-        deployments.MapGet("/{deploymentId}", GetAsync);
-        deployments.MapPost("/{deploymentId}/cancel", CancelAsync).WithIdempotency();
-        deployments.MapPost("/{deploymentId}/rollback", RollbackAsync).WithIdempotency();
+        deployments.MapGet("/{deploymentId}", GetAsync).RequireScope(Scopes.Read);
+        deployments.MapPost("/{deploymentId}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Deploy);
+        deployments.MapPost("/{deploymentId}/rollback", RollbackAsync).WithIdempotency().RequireScope(Scopes.Deploy);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using System.Globalization;
 using System.Text.Json;
 using Berth.Core.Containers;
@@ -37,7 +38,7 @@ internal static class EventsApi
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", StreamAsync).WithTags("Events")
+        app.MapGet("/api/v1/events", StreamAsync).WithTags("Events").RequireScope(Scopes.Read)
             .WithSummary("Server-Sent Events of status transitions; resume with Last-Event-ID");
         return app;
     }

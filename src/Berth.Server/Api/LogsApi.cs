@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
@@ -21,7 +22,7 @@ internal static class LogsApi
     public static IEndpointRouteBuilder MapLogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1/containers").WithTags("Containers")
-            .MapGet("/{id}/logs", ReadAsync)
+            .MapGet("/{id}/logs", ReadAsync).RequireScope(Scopes.Read)
             .Produces<string>(StatusCodes.Status200OK, "text/plain", NdjsonType);
         return app;
     }

@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Metrics;
 using Berth.Core.Persistence;
@@ -14,11 +15,13 @@ internal static class MetricsApi
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/containers/{id}/metrics", GetAsync)
+            .RequireScope(Scopes.Read)
             .WithTags("Containers")
             .WithSummary("Resource usage of a container, summed over its replicas, as last sampled");
         // Admins only: the series name every tenant's containers.
         app.MapGet("/metrics", PrometheusAsync)
             .RequireAuthorization(AccountsSetup.AdminPolicy)
+            .WithMetadata(new RequiredScope(Scopes.Admin))
             .WithTags("Metrics")
             .WithSummary("Prometheus text format 0.0.4: per-replica usage and server figures (admin)");
         return app;

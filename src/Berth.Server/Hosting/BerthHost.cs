@@ -1,5 +1,6 @@
 using Berth.Server.Accounts;
 using Berth.Server.Api;
+using Berth.Server.Audit;
 using Berth.Server.Commands;
 using Berth.Server.Deployments;
 using Berth.Server.Health;
@@ -37,6 +38,8 @@ internal static class BerthHost
         builder.AddBerthLogs();
         builder.AddBerthHealth();
         builder.AddBerthOpenApi();
+        // Last: its writer is then built last and disposed first, flushing while the store is still open.
+        builder.AddBerthAudit();
         return builder;
     }
 
@@ -51,6 +54,7 @@ internal static class BerthHost
         app.MapBerthHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
+        app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();
         app.MapEventsApi();

@@ -24,7 +24,11 @@ internal static class HttpSetup
     public static Task WriteErrorAsync(this HttpContext context, int status, ErrorEnvelope envelope)
     {
         context.Response.StatusCode = status;
+        context.Features.Set(new ErrorCodeFeature(envelope.Error.Code));
         var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<JsonOptions>>().Value;
         return context.Response.WriteAsJsonAsync(envelope, json.SerializerOptions, context.RequestAborted);
     }
 }
+
+/// <summary>The error code a request was answered with, for the audit log (which never reads bodies).</summary>
+internal sealed record ErrorCodeFeature(string Code);

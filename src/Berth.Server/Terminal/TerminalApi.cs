@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using System.Net.WebSockets;
 using Berth.Core.Engine;
 using Berth.Core.Errors;
@@ -22,7 +23,7 @@ internal static class TerminalApi
 
     public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal");
+        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec);
         return app;
     }
 
