@@ -77,9 +77,9 @@ public sealed class ProjectStoreTests
         var filtered = await store.Containers.ListAsync(new ContainerQuery(member, projectId, null, null, 1, 10, [projectId]), store.Ct);
         var events = await store.Containers.ListTransitionsAfterAsync(0, member, 10, store.Ct, [projectId]);
 
-        Assert.Equal([own.Id, shared.Id], listed.Items.Select(c => c.Id).Order());
+        Assert.Equal(new[] { own.Id, shared.Id }.Order(), listed.Items.Select(c => c.Id).Order());
         Assert.Equal([shared.Id], filtered.Items.Select(c => c.Id));
-        Assert.Equal([own.Id, shared.Id], events.Select(e => e.Transition.ContainerId).Order());
+        Assert.Equal(new[] { own.Id, shared.Id }.Order(), events.Select(e => e.Transition.ContainerId).Order());
     }
 
     private static async Task<Guid> UserAsync(TestStore store)

@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using Berth.Core.Errors;
 using Berth.Core.Projects;
 using Berth.Server.Accounts;
@@ -34,17 +35,17 @@ internal static class ProjectsApi
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/projects").WithTags("Projects");
-        api.MapPost("/", CreateAsync).WithIdempotency().WithSummary("Create a project; you become its owner");
-        api.MapGet("/", ListAsync).WithSummary("List the projects you are a member of (admins: all)");
-        api.MapGet("/{id}", GetAsync);
-        api.MapPatch("/{id}", UpdateAsync).WithSummary("Rename a project (owners)");
-        api.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a project without containers (owners)");
-        api.MapGet("/{id}/members", ListMembersAsync);
-        api.MapPost("/{id}/members", AddMemberAsync).WithSummary("Add a member with a role (owners)");
-        api.MapPatch("/{id}/members/{userId}", UpdateMemberAsync).WithSummary("Change a member's role (owners)");
-        api.MapDelete("/{id}/members/{userId}", RemoveMemberAsync).WithSummary("Remove a member (owners), or leave");
-        api.MapGet("/{id}/roles", ListRolesAsync).WithSummary("The built-in and custom roles of a project");
-        api.MapPost("/{id}/roles", CreateRoleAsync).WithSummary("Define a custom role (owners)");
+        api.MapPost("/", CreateAsync).WithIdempotency().WithSummary("Create a project; you become its owner").RequireScope(Scopes.Write);
+        api.MapGet("/", ListAsync).WithSummary("List the projects you are a member of (admins: all)").RequireScope(Scopes.Read);
+        api.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read);
+        api.MapPatch("/{id}", UpdateAsync).WithSummary("Rename a project (owners)").RequireScope(Scopes.Write);
+        api.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a project without containers (owners)").RequireScope(Scopes.Write);
+        api.MapGet("/{id}/members", ListMembersAsync).RequireScope(Scopes.Read);
+        api.MapPost("/{id}/members", AddMemberAsync).WithSummary("Add a member with a role (owners)").RequireScope(Scopes.Write);
+        api.MapPatch("/{id}/members/{userId}", UpdateMemberAsync).WithSummary("Change a member's role (owners)").RequireScope(Scopes.Write);
+        api.MapDelete("/{id}/members/{userId}", RemoveMemberAsync).WithSummary("Remove a member (owners), or leave").RequireScope(Scopes.Write);
+        api.MapGet("/{id}/roles", ListRolesAsync).WithSummary("The built-in and custom roles of a project").RequireScope(Scopes.Read);
+        api.MapPost("/{id}/roles", CreateRoleAsync).WithSummary("Define a custom role (owners)").RequireScope(Scopes.Write);
         return app;
     }
 
