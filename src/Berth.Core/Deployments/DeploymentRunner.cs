@@ -163,15 +163,7 @@ public sealed partial class DeploymentRunner(
             if (index < target.Replicas)
             {
                 await StepAsync(run, $"Replica {index}: starting {target.Image}").ConfigureAwait(false);
-                // Not cancelled half-way: the engine may finish a create the client gave up on, and a
-                // replica that appears after the restore has looked would be left behind.
-                var started = await engine.RunReplicaAsync(spec, index, CancellationToken.None).ConfigureAwait(false);
-                await health.WaitHealthyAsync(container.Id, started, target.HealthCheck, ct).ConfigureAwait(false);
-                if (Backend(started) is { } backend)
-                {
-                    serving.Add(backend);
-                    await routes.PublishAsync(container.Id, domains, serving, ct).ConfigureAwait(false);
-                }
+                await StartHealthyAsync(spec, index, target.HealthCheck, serving, domains, ct).ConfigureAwait(false);
                 await StepAsync(run, $"Replica {index}: healthy and taking traffic").ConfigureAwait(false);
             }
             foreach (var previous in old.Where(r => r.Index == index))
@@ -266,7 +258,7 @@ public sealed partial class DeploymentRunner(
         {
             if (replica.Index < previous.Replicas && !kept.Any(k => k.Index == replica.Index))
             {
-                kept.Add(await StartHealthyAsync(spec, replica.Index, previous, serving, domains).ConfigureAwait(false));
+                kept.Add(await StartHealthyAsync(spec, replica.Index, previous.HealthCheck, serving, domains, none).ConfigureAwait(false));
             }
             await RetireAsync(container.Id, replica, serving, domains).ConfigureAwait(false);
         }
@@ -274,22 +266,26 @@ public sealed partial class DeploymentRunner(
         {
             if (!kept.Any(k => k.Index == index))
             {
-                kept.Add(await StartHealthyAsync(spec, index, previous, serving, domains).ConfigureAwait(false));
+                kept.Add(await StartHealthyAsync(spec, index, previous.HealthCheck, serving, domains, none).ConfigureAwait(false));
             }
         }
         await routes.PublishAsync(container.Id, previous.Domains, serving, none).ConfigureAwait(false);
         return allocated;
     }
 
+    /// <summary>Starts one replica, waits until it is healthy, and routes traffic to it.</summary>
     private async Task<ReplicaObservation> StartHealthyAsync(
-        WorkloadSpec spec, int index, ContainerConfig config, List<IngressBackend> serving, IReadOnlyList<string> domains)
+        WorkloadSpec spec, int index, HealthCheck? check, List<IngressBackend> serving, IReadOnlyList<string> domains,
+        CancellationToken cancellationToken)
     {
+        // Not cancelled half-way: the engine may finish a create the client gave up on, and a replica
+        // that appears after a restore has looked would be left behind. Waiting for health is cancellable.
         var started = await engine.RunReplicaAsync(spec, index, CancellationToken.None).ConfigureAwait(false);
-        await health.WaitHealthyAsync(spec.ContainerId, started, config.HealthCheck, CancellationToken.None).ConfigureAwait(false);
+        await health.WaitHealthyAsync(spec.ContainerId, started, check, cancellationToken).ConfigureAwait(false);
         if (Backend(started) is { } backend)
         {
             serving.Add(backend);
-            await routes.PublishAsync(spec.ContainerId, domains, serving, CancellationToken.None).ConfigureAwait(false);
+            await routes.PublishAsync(spec.ContainerId, domains, serving, cancellationToken).ConfigureAwait(false);
         }
         return started;
     }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Berth.Core.Accounts;
 using Microsoft.AspNetCore.Authorization;
 
@@ -33,24 +32,8 @@ internal static class AccountsSetup
     }
 
     /// <summary>The authenticated caller of an endpoint that requires authentication.</summary>
-    public static Caller GetCaller(this HttpContext context)
-    {
-        var user = context.User;
-        if (user.Identity?.IsAuthenticated != true
-            || !Guid.TryParse(user.FindFirstValue(BerthClaims.UserId), out var userId))
-        {
-            throw new InvalidOperationException("GetCaller was called on a request that is not authenticated.");
-        }
-        Guid? tokenId = Guid.TryParse(user.FindFirstValue(BerthClaims.TokenId), out var id) ? id : null;
-        var scopes = Scopes.None;
-        foreach (var claim in user.FindAll(BerthClaims.Scope))
-        {
-            if (TokenScopes.TryParse(claim.Value, out var scope))
-            {
-                scopes |= scope;
-            }
-        }
-        var isAdmin = user.HasClaim(BerthClaims.Role, BerthClaims.AdminRole) && scopes.HasFlag(Scopes.Admin);
-        return new Caller(userId, isAdmin, tokenId, scopes);
-    }
+    public static Caller GetCaller(this HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true && context.Features.Get<CallerFeature>() is { } feature
+            ? feature.Caller
+            : throw new InvalidOperationException("GetCaller was called on a request that is not authenticated.");
 }
