@@ -164,6 +164,26 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
     }
 
     /// <summary>
+    /// For a credential that names its user (a session, a JWT, an OAuth token) and was checked by its
+    /// own scheme: whether that user may act now. Runs on every such request; a cache hit touches no store.
+    /// </summary>
+    public async ValueTask<UserAuthenticationResult> AuthenticateUserAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        if (!cache.TryGetUser(userId, out var user))
+        {
+            var generation = cache.Generation;
+            var loaded = await store.FindUserAsync(userId, cancellationToken);
+            if (loaded is null)
+            {
+                return UserAuthenticationResult.Unknown;
+            }
+            cache.AddUser(loaded, generation);
+            user = loaded;
+        }
+        return user.Banned ? UserAuthenticationResult.Banned : new UserAuthenticationResult.Success(user);
+    }
+
+    /// <summary>
     /// Makes sure someone can administer this server. With a configured token: the admin
     /// <see cref="BootstrapAdminEmail"/> exists, is an unbanned admin, and holds a token with exactly
     /// that hash (idempotent across restarts); returns null. Without one: on an empty store, creates

@@ -17,3 +17,17 @@ public abstract record AuthenticationResult
 
     public sealed record Banned : AuthenticationResult;
 }
+
+/// <summary>What the user named by an already verified credential turned out to be.</summary>
+public abstract record UserAuthenticationResult
+{
+    public static readonly UserAuthenticationResult Unknown = new UnknownUser();
+    public static readonly UserAuthenticationResult Banned = new BannedUser();
+
+    public sealed record Success(User User) : UserAuthenticationResult;
+
+    /// <summary>The user no longer exists.</summary>
+    public sealed record UnknownUser : UserAuthenticationResult;
+
+    public sealed record BannedUser : UserAuthenticationResult;
+}

@@ -15,6 +15,7 @@ public sealed class TokenCache
     private const int MaxEntries = 10_000;
 
     private readonly ConcurrentDictionary<string, CachedCredential> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, User> _users = new();
     private long _generation;
 
     /// <summary>Read before loading from the store; pass to <see cref="Add"/>.</summary>
@@ -40,7 +41,27 @@ public sealed class TokenCache
         }
     }
 
-    internal void InvalidateUser(Guid userId) => Invalidate(c => c.User.Id == userId);
+    internal bool TryGetUser(Guid userId, out User user) => _users.TryGetValue(userId, out user!);
+
+    /// <summary>Caches a user for credentials that name one (sessions, JWTs, OAuth tokens); see <see cref="Add"/>.</summary>
+    internal void AddUser(User user, long generationSeen)
+    {
+        if (_users.Count >= MaxEntries)
+        {
+            _users.Clear();
+        }
+        _users[user.Id] = user;
+        if (Generation != generationSeen)
+        {
+            _users.TryRemove(user.Id, out _);
+        }
+    }
+
+    internal void InvalidateUser(Guid userId)
+    {
+        Invalidate(c => c.User.Id == userId);
+        _users.TryRemove(userId, out _);
+    }
 
     internal void InvalidateToken(Guid tokenId) => Invalidate(c => c.Token.Id == tokenId);
 

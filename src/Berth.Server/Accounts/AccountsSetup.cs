@@ -9,13 +9,13 @@ internal static class AccountsSetup
 
     public static IHostApplicationBuilder AddBerthAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        // Policies name no scheme: they read the user the default scheme made once per request.
+        builder.Services.AddAuthentication(AuthSchemes.Berth).AddBerthSchemes();
         builder.Services.AddAuthorizationBuilder()
-            // Every endpoint needs a token unless it says AllowAnonymous.
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser().Build())
-            // An admin user's token acts as admin only when it also holds the admin scope.
-            .AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
+            // Every endpoint needs a credential unless it says AllowAnonymous.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            // An admin user's credential acts as admin only when it also holds the admin scope.
+            .AddPolicy(AdminPolicy, p => p
                 .RequireAuthenticatedUser()
                 .RequireClaim(BerthClaims.Role, BerthClaims.AdminRole)
                 .AddRequirements(new ScopeRequirement(Scopes.Admin)));

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Berth.Core.Accounts;
 using Berth.Core.Errors;
@@ -14,7 +13,6 @@ internal sealed class BearerTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string SchemeName = "Bearer";
     private const string BearerPrefix = "Bearer ";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -40,15 +38,16 @@ internal sealed class BearerTokenHandler(
         };
     }
 
+    /// <summary>
+    /// Answers for every scheme (see <see cref="AuthSchemes.Refusals"/>): the refusal comes from the
+    /// result of whichever scheme the request's credential selected.
+    /// </summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var (error, message) = result.Failure is AuthenticationFailure failure
-            ? (failure.Error, failure.Message)
-            : (BerthError.MissingToken, "An Authorization: Bearer token is required");
+        var (error, message) = AuthSchemes.Refusal(await Context.AuthenticateAsync(AuthSchemes.Berth));
         if (error.Status == StatusCodes.Status401Unauthorized)
         {
-            Response.Headers.WWWAuthenticate = SchemeName;
+            Response.Headers.WWWAuthenticate = "Bearer";
         }
         await Context.WriteErrorAsync(error.Status, Envelope.Error(error, message));
     }
@@ -57,46 +56,16 @@ internal sealed class BearerTokenHandler(
         Context.WriteErrorAsync(StatusCodes.Status403Forbidden,
             Envelope.Error(BerthError.InsufficientPermissions, "This action requires the admin role"));
 
-    /// <summary>
-    /// The claims that authorization policies read, and the <see cref="Caller"/> the services get, both
-    /// made once here so that no endpoint parses the claims back.
-    /// </summary>
-    private AuthenticationTicket Ticket(AuthenticationResult.Success success)
-    {
-        var scopes = TokenScopes.Effective(success.Token, success.User);
-        // An admin user's token acts as admin only when it also holds the admin scope.
-        Context.Features.Set(new CallerFeature(
-            new Caller(success.User.Id, success.User.IsAdmin && scopes.HasFlag(Scopes.Admin), success.Token.Id, scopes)));
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(BerthClaims.UserId, success.User.Id.ToString()),
-                new Claim(BerthClaims.Role, success.User.IsAdmin ? BerthClaims.AdminRole : BerthClaims.UserRole),
-                new Claim(BerthClaims.TokenId, success.Token.Id.ToString()),
-                .. TokenScopes.ToNames(scopes).Select(name => new Claim(BerthClaims.Scope, name)),
-            ],
-            SchemeName, BerthClaims.UserId, BerthClaims.Role);
-        return new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName);
-    }
+    private AuthenticationTicket Ticket(AuthenticationResult.Success success) => new(
+        CallerPrincipal.Create(Context, success.User, success.Token.Id, success.Token.Scopes ?? Scopes.All, Scheme.Name),
+        Scheme.Name);
 
     private static AuthenticateResult Fail(BerthError error, string message) =>
         AuthenticateResult.Fail(new AuthenticationFailure(error, message));
 }
 
-/// <summary>The caller of an authenticated request, as the bearer handler made it.</summary>
-internal sealed record CallerFeature(Caller Caller);
-
 /// <summary>Why a presented token was refused, carried from authenticate to challenge.</summary>
 internal sealed class AuthenticationFailure(BerthError error, string message) : Exception(message)
 {
     public BerthError Error { get; } = error;
-}
-
-internal static class BerthClaims
-{
-    public const string UserId = "sub";
-    public const string Role = "role";
-    public const string TokenId = "token_id";
-    public const string Scope = "scope";
-    public const string AdminRole = "admin";
-    public const string UserRole = "user";
 }

@@ -16,7 +16,9 @@ internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequ
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
     {
-        if (context.User.HasClaim(BerthClaims.Scope, TokenScopes.Name(requirement.Scope)))
+        // The caller was made once at authentication; reading its flags is cheaper than scanning claims.
+        if (context.Resource is HttpContext http && http.Features.Get<CallerFeature>() is { } feature
+            && feature.Caller.Scopes.HasFlag(requirement.Scope))
         {
             context.Succeed(requirement);
         }
@@ -53,7 +55,7 @@ internal static class ScopeEndpointExtensions
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, Scopes scope)
         where TBuilder : IEndpointConventionBuilder
     {
-        var policy = new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName)
+        var policy = new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser()
             .AddRequirements(new ScopeRequirement(scope))
             .Build();

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Berth.Core.Audit;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
@@ -42,14 +41,13 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditLog log, TimePr
         var failure = context.Features.Get<IExceptionHandlerFeature>();
         var endpoint = context.GetEndpoint() ?? failure?.Endpoint;
         var routeValues = context.Request.RouteValues.Count > 0 ? context.Request.RouteValues : failure?.RouteValues;
-        var user = context.User;
-        var authenticated = user.Identity?.IsAuthenticated == true;
+        var caller = context.User.Identity?.IsAuthenticated == true ? context.Features.Get<CallerFeature>()?.Caller : null;
         return new AuditEntry
         {
             Id = Guid.CreateVersion7(time),
             Time = time,
-            UserId = authenticated && Guid.TryParse(user.FindFirstValue(BerthClaims.UserId), out var userId) ? userId : null,
-            TokenId = authenticated && Guid.TryParse(user.FindFirstValue(BerthClaims.TokenId), out var tokenId) ? tokenId : null,
+            UserId = caller?.UserId,
+            TokenId = caller?.TokenId,
             Method = context.Request.Method,
             Route = (endpoint as RouteEndpoint)?.RoutePattern.RawText,
             Path = (context.Request.PathBase + context.Request.Path).ToString(),

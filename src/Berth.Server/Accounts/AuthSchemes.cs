@@ -1,0 +1,46 @@
+using Berth.Core.Errors;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Berth.Server.Accounts;
+
+/// <summary>
+/// The authentication schemes and how a request picks one. Every kind of credential has its own
+/// ASP.NET Core scheme; <see cref="Berth"/>, the default, forwards each request to the scheme its
+/// credential belongs to, so that authorization policies, the caller and the refusals are the same
+/// whatever the credential.
+/// </summary>
+internal static class AuthSchemes
+{
+    /// <summary>The default: a policy scheme that forwards by credential (see <see cref="Select"/>).</summary>
+    public const string Berth = "Berth";
+
+    /// <summary>Personal access tokens, <c>Authorization: Bearer berth_pat_...</c>.</summary>
+    public const string PersonalAccessToken = "Bearer";
+
+    /// <summary>The scheme that answers every refusal in Berth's envelope, whichever scheme authenticated.</summary>
+    public const string Refusals = PersonalAccessToken;
+
+    public static AuthenticationBuilder AddBerthSchemes(this AuthenticationBuilder builder) => builder
+        .AddPolicyScheme(Berth, displayName: null, options =>
+        {
+            options.ForwardDefaultSelector = Select;
+            options.ForwardChallenge = Refusals;
+            options.ForwardForbid = Refusals;
+        })
+        .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null);
+
+    /// <summary>The scheme for the credential this request carries.</summary>
+    private static string Select(HttpContext context) => PersonalAccessToken;
+
+    /// <summary>
+    /// The refusal for a request whose authentication ended in <paramref name="result"/>: the error a
+    /// scheme recorded (<see cref="AuthenticationFailure"/>), else a generic invalid credential, or a
+    /// missing one when nothing was presented.
+    /// </summary>
+    public static (BerthError Error, string Message) Refusal(AuthenticateResult result) => result.Failure switch
+    {
+        AuthenticationFailure failure => (failure.Error, failure.Message),
+        not null => (BerthError.InvalidToken, "The token is not valid"),
+        null => (BerthError.MissingToken, "An Authorization: Bearer token is required"),
+    };
+}
