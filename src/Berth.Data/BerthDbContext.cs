@@ -16,6 +16,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<TransitionRow> Transitions => Set<TransitionRow>();
     public DbSet<UserRow> Users => Set<UserRow>();
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
+    public DbSet<PasswordAccountRow> PasswordAccounts => Set<PasswordAccountRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
     public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
@@ -80,6 +81,13 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.HasIndex(t => t.UserId);
             e.HasOne<UserRow>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<PasswordAccountRow>(e =>
+        {
+            e.ToTable("PasswordAccounts");
+            e.HasKey(p => p.UserId);
+            e.HasOne<UserRow>().WithOne().HasForeignKey<PasswordAccountRow>(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<IdempotencyRow>(e =>

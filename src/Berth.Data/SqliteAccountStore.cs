@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Berth.Core.Accounts.Passwords;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
 using Berth.Data.Rows;
@@ -77,6 +78,45 @@ internal sealed class SqliteAccountStore(IDbContextFactory<BerthDbContext> conte
         catch (DbUpdateException e) when (SqliteErrors.IsUniqueViolation(e))
         {
             throw EmailTaken(user.Email, e);
+        }
+    }
+
+    public async Task<PasswordAccount?> FindPasswordAccountAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.PasswordAccounts.AsNoTracking().FirstOrDefaultAsync(p => p.UserId == userId, cancellationToken);
+        var user = row is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+        return row is null || user is null ? null : new PasswordAccount
+        {
+            UserId = row.UserId,
+            Email = user.Email,
+            PasswordHash = row.PasswordHash,
+            SecurityStamp = row.SecurityStamp,
+            AccessFailedCount = row.AccessFailedCount,
+            LockoutEnd = row.LockoutEnd,
+        };
+    }
+
+    public async Task SavePasswordAccountAsync(PasswordAccount account, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = new PasswordAccountRow
+        {
+            UserId = account.UserId,
+            PasswordHash = account.PasswordHash,
+            SecurityStamp = account.SecurityStamp,
+            AccessFailedCount = account.AccessFailedCount,
+            LockoutEnd = account.LockoutEnd,
+        };
+        var exists = await db.PasswordAccounts.AnyAsync(p => p.UserId == account.UserId, cancellationToken);
+        db.Entry(row).State = exists ? EntityState.Modified : EntityState.Added;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (SqliteErrors.IsForeignKeyViolation(e))
+        {
+            throw new BerthException(BerthError.NotFound, "User not found", inner: e);
         }
     }
 

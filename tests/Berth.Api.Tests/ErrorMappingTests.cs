@@ -63,6 +63,8 @@ public sealed class ErrorMappingTests(BerthServer server) : IClassFixture<BerthS
         public Task<Page<User>> ListUsersAsync(int pageNumber, int limit, CancellationToken ct) => throw new InvalidOperationException(Secret);
         public Task AddUserAsync(User user, CancellationToken ct) => _inner.AddUserAsync(user, ct);
         public Task UpdateUserAsync(User user, CancellationToken ct) => _inner.UpdateUserAsync(user, ct);
+        public Task<Core.Accounts.Passwords.PasswordAccount?> FindPasswordAccountAsync(Guid userId, CancellationToken ct) => _inner.FindPasswordAccountAsync(userId, ct);
+        public Task SavePasswordAccountAsync(Core.Accounts.Passwords.PasswordAccount account, CancellationToken ct) => _inner.SavePasswordAccountAsync(account, ct);
         public Task AddTokenAsync(AccessToken token, CancellationToken ct) => _inner.AddTokenAsync(token, ct);
         public Task<AccessToken?> FindTokenByHashAsync(string tokenHash, CancellationToken ct) => _inner.FindTokenByHashAsync(tokenHash, ct);
         public Task<IReadOnlyList<AccessToken>> ListTokensAsync(Guid userId, CancellationToken ct) => _inner.ListTokensAsync(userId, ct);

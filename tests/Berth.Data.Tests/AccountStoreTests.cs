@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Berth.Core.Accounts.Passwords;
 using Berth.Core.Errors;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +24,36 @@ public sealed class AccountStoreTests
         Assert.Equal(user, found);
         Assert.Equal(TimeSpan.Zero, found!.CreatedAt.Offset);
         Assert.Null(await store.Accounts.FindUserAsync(Guid.NewGuid(), store.Ct));
+    }
+
+    [Fact]
+    public async Task SavePasswordAccountAsync_InsertsThenReplaces()
+    {
+        await using var store = await TestStore.CreateAsync();
+        var user = Make.User();
+        await store.Accounts.AddUserAsync(user, store.Ct);
+        Assert.Null(await store.Accounts.FindPasswordAccountAsync(user.Id, store.Ct));
+
+        await store.Accounts.SavePasswordAccountAsync(
+            new PasswordAccount { UserId = user.Id, Email = user.Email, PasswordHash = "h1", AccessFailedCount = 2 }, store.Ct);
+        var lockoutEnd = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await store.Accounts.SavePasswordAccountAsync(
+            new PasswordAccount { UserId = user.Id, Email = user.Email, PasswordHash = "h2", SecurityStamp = "s", LockoutEnd = lockoutEnd }, store.Ct);
+        var found = await store.Accounts.FindPasswordAccountAsync(user.Id, store.Ct);
+
+        Assert.Equal(("h2", "s", 0, lockoutEnd, user.Email),
+            (found!.PasswordHash, found.SecurityStamp, found.AccessFailedCount, found.LockoutEnd, found.Email));
+    }
+
+    [Fact]
+    public async Task SavePasswordAccountAsync_UnknownUser_ThrowsNotFound()
+    {
+        await using var store = await TestStore.CreateAsync();
+
+        var error = await Assert.ThrowsAsync<BerthException>(() => store.Accounts.SavePasswordAccountAsync(
+            new PasswordAccount { UserId = Guid.NewGuid(), Email = "x@example.test", PasswordHash = "h" }, store.Ct));
+
+        Assert.Equal(BerthError.NotFound, error.Error);
     }
 
     [Fact]

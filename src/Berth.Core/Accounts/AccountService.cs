@@ -1,11 +1,14 @@
 using System.Text.RegularExpressions;
+using Berth.Core.Accounts.Passwords;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
+using Microsoft.AspNetCore.Identity;
 
 namespace Berth.Core.Accounts;
 
-/// <summary>Users, their personal access tokens, and turning a presented token into a user.</summary>
-public sealed partial class AccountService(IAccountStore store, TokenCache cache, TimeProvider timeProvider)
+/// <summary>Users, their passwords and personal access tokens, and turning a presented credential into a user.</summary>
+public sealed partial class AccountService(
+    IAccountStore store, TokenCache cache, TimeProvider timeProvider, UserManager<PasswordAccount> passwords)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -14,12 +17,22 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
     private const string BootstrapAdminName = "Administrator";
     private const string BootstrapTokenName = "bootstrap";
 
-    public async Task<User> CreateUserAsync(string? email, string? name, string? role, CancellationToken cancellationToken)
+    // What an unknown email is checked against, so that it costs a real verification.
+    private static readonly PasswordAccount s_nobody = new() { UserId = Guid.Empty, Email = "" };
+    private static readonly Lazy<string> s_nobodysHash = new(() =>
+        new PasswordHasher<PasswordAccount>().HashPassword(s_nobody, Guid.NewGuid().ToString()));
+
+    public async Task<User> CreateUserAsync(
+        string? email, string? name, string? role, CancellationToken cancellationToken, string? password = null)
     {
         var errors = new FieldErrors();
         var normalizedEmail = ValidateEmail(errors, email);
         var trimmedName = ValidateName(errors, "name", name);
         var parsedRole = ValidateRole(errors, role, required: true);
+        if (password is not null)
+        {
+            await ValidatePasswordAsync(errors, "password", new PasswordAccount { UserId = Guid.Empty, Email = normalizedEmail }, password);
+        }
         errors.ThrowIfAny();
 
         if (await store.FindUserByEmailAsync(normalizedEmail, cancellationToken) is not null)
@@ -38,6 +51,10 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         };
         // The store enforces uniqueness too, for two creates that race past the check above.
         await store.AddUserAsync(user, cancellationToken);
+        if (password is not null)
+        {
+            await ReplacePasswordAsync(user, password);
+        }
         return user;
     }
 
@@ -59,13 +76,24 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         return store.ListUsersAsync(page, limit, cancellationToken);
     }
 
-    public async Task<User> UpdateUserAsync(Guid id, string? role, bool? banned, CancellationToken cancellationToken)
+    /// <summary>
+    /// An admin's change to a user. A new <paramref name="password"/> replaces the old one without
+    /// asking for it and lifts a lockout: the admin is how a locked-out user gets back in.
+    /// </summary>
+    public async Task<User> UpdateUserAsync(
+        Guid id, string? role, bool? banned, CancellationToken cancellationToken, string? password = null)
     {
         var errors = new FieldErrors();
         var parsedRole = ValidateRole(errors, role, required: false);
         errors.ThrowIfAny();
 
         var user = await GetUserAsync(id, cancellationToken);
+        if (password is not null)
+        {
+            await ValidatePasswordAsync(errors, "password", new PasswordAccount { UserId = user.Id, Email = user.Email }, password);
+            errors.ThrowIfAny();
+            await ReplacePasswordAsync(user, password);
+        }
         var updated = user with
         {
             Role = parsedRole ?? user.Role,
@@ -80,6 +108,74 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         // After the write: a request that loads the user from now on sees the ban or the new role.
         cache.InvalidateUser(id);
         return updated;
+    }
+
+    /// <summary>
+    /// Checks an email and password, with Identity's lockout: after too many failures in a row the
+    /// account refuses every password for a while. An unknown email costs the same hashing as a known
+    /// one and answers the same, so that the answer does not tell which emails exist.
+    /// </summary>
+    public async Task<SignInResult> CheckPasswordAsync(string? email, string? password, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(email) || string.IsNullOrEmpty(password) || password.Length > PasswordPolicyOptions.MaximumLength)
+        {
+            return SignInResult.InvalidCredentials;
+        }
+        var user = await store.FindUserByEmailAsync(email.Trim(), cancellationToken);
+        var account = user is null ? null : await passwords.FindByIdAsync(user.Id.ToString());
+        if (user is null || account?.PasswordHash is null)
+        {
+            passwords.PasswordHasher.VerifyHashedPassword(s_nobody, s_nobodysHash.Value, password);
+            return SignInResult.InvalidCredentials;
+        }
+        if (await passwords.IsLockedOutAsync(account!))
+        {
+            return new SignInResult.LockedOut(account!.LockoutEnd!.Value);
+        }
+        if (!await passwords.CheckPasswordAsync(account!, password))
+        {
+            await passwords.AccessFailedAsync(account!);
+            return await passwords.IsLockedOutAsync(account!)
+                ? new SignInResult.LockedOut(account!.LockoutEnd!.Value)
+                : SignInResult.InvalidCredentials;
+        }
+        if (account!.AccessFailedCount > 0)
+        {
+            await passwords.ResetAccessFailedCountAsync(account);
+        }
+        return user.Banned ? SignInResult.Banned : new SignInResult.Success(user);
+    }
+
+    /// <summary>A user's own change of password, which needs the current one.</summary>
+    public async Task ChangePasswordAsync(Guid userId, string? currentPassword, string? newPassword, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrEmpty(currentPassword))
+        {
+            errors.Add("current_password", "is required");
+        }
+        var user = await GetUserAsync(userId, cancellationToken);
+        var account = await passwords.FindByIdAsync(user.Id.ToString()) ?? new PasswordAccount { UserId = user.Id, Email = user.Email };
+        await ValidatePasswordAsync(errors, "new_password", account, newPassword);
+        errors.ThrowIfAny();
+
+        if (account.PasswordHash is null)
+        {
+            throw new BerthException(BerthError.InvalidCredentials, "This account has no password yet; an admin sets the first one");
+        }
+        if (await passwords.IsLockedOutAsync(account))
+        {
+            throw LockedOut(account.LockoutEnd!.Value);
+        }
+        var changed = await passwords.ChangePasswordAsync(account, currentPassword!, newPassword!);
+        if (!changed.Succeeded)
+        {
+            // Validation passed above, so the current password was wrong: a failure like any other.
+            await passwords.AccessFailedAsync(account);
+            throw await passwords.IsLockedOutAsync(account)
+                ? LockedOut(account.LockoutEnd!.Value)
+                : new BerthException(BerthError.InvalidCredentials, "The current password is not right");
+        }
     }
 
     /// <summary>Mints a token for the user; the plaintext is returned here and never again.</summary>
@@ -263,6 +359,44 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         ExpiresAt = expiresAt,
         CreatedAt = now,
     };
+
+    private async Task ValidatePasswordAsync(FieldErrors errors, string field, PasswordAccount account, string? password)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            errors.Add(field, "is required");
+            return;
+        }
+        if (password.Length > PasswordPolicyOptions.MaximumLength)
+        {
+            errors.Add(field, $"must be at most {PasswordPolicyOptions.MaximumLength} characters");
+            return;
+        }
+        foreach (var validator in passwords.PasswordValidators)
+        {
+            var result = await validator.ValidateAsync(passwords, account, password);
+            foreach (var error in result.Errors)
+            {
+                errors.Add(field, error.Description);
+            }
+        }
+    }
+
+    /// <summary>Sets a password that was already validated, and clears any lockout.</summary>
+    private async Task ReplacePasswordAsync(User user, string password)
+    {
+        var account = await passwords.FindByIdAsync(user.Id.ToString())
+            ?? throw BerthException.NotFound("User");
+        account.PasswordHash = passwords.PasswordHasher.HashPassword(account, password);
+        account.AccessFailedCount = 0;
+        account.LockoutEnd = null;
+        await passwords.UpdateSecurityStampAsync(account);
+    }
+
+    private static BerthException LockedOut(DateTimeOffset until) => new(
+        BerthError.AccountLocked,
+        "Too many failed attempts; the account is locked for a while",
+        new Dictionary<string, object?> { ["locked_until"] = until });
 
     private static string ValidateEmail(FieldErrors errors, string? email)
     {

@@ -13,6 +13,12 @@ public interface IAccountStore
 
     Task UpdateUserAsync(User user, CancellationToken cancellationToken);
 
+    /// <summary>The user's password and lockout state; null when none was ever stored.</summary>
+    Task<Passwords.PasswordAccount?> FindPasswordAccountAsync(Guid userId, CancellationToken cancellationToken);
+
+    /// <summary>Stores the user's password and lockout state, replacing what was there.</summary>
+    Task SavePasswordAccountAsync(Passwords.PasswordAccount account, CancellationToken cancellationToken);
+
     Task AddTokenAsync(AccessToken token, CancellationToken cancellationToken);
 
     Task<AccessToken?> FindTokenByHashAsync(string tokenHash, CancellationToken cancellationToken);

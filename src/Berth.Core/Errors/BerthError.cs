@@ -9,8 +9,10 @@ public sealed record BerthError(string Code, int Status)
     public static readonly BerthError MissingToken = new("MISSING_TOKEN", 401);
     public static readonly BerthError InvalidToken = new("INVALID_TOKEN", 401);
     public static readonly BerthError TokenExpired = new("TOKEN_EXPIRED", 401);
+    public static readonly BerthError InvalidCredentials = new("INVALID_CREDENTIALS", 401);
     public static readonly BerthError InsufficientPermissions = new("INSUFFICIENT_PERMISSIONS", 403);
     public static readonly BerthError AccountBanned = new("ACCOUNT_BANNED", 403);
+    public static readonly BerthError AccountLocked = new("ACCOUNT_LOCKED", 403);
     public static readonly BerthError CsrfRejected = new("CSRF_REJECTED", 403);
     public static readonly BerthError OperationNotPermittedOnExpired = new("OPERATION_NOT_PERMITTED_ON_EXPIRED", 403);
     public static readonly BerthError ContainerNotFound = new("CONTAINER_NOT_FOUND", 404);

@@ -358,6 +358,28 @@ namespace Berth.Data.Migrations
                     b.ToTable("IdempotencyRecords", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Rows.PasswordAccountRow", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("AccessFailedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LockoutEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PasswordHash")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SecurityStamp")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("PasswordAccounts", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Rows.ProjectMemberRow", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -571,6 +593,15 @@ namespace Berth.Data.Migrations
                         .WithMany()
                         .HasForeignKey("ContainerId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Berth.Data.Rows.PasswordAccountRow", b =>
+                {
+                    b.HasOne("Berth.Data.Rows.UserRow", null)
+                        .WithOne()
+                        .HasForeignKey("Berth.Data.Rows.PasswordAccountRow", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Berth.Core.Accounts.Passwords;
 using Microsoft.AspNetCore.Authorization;
 
 namespace Berth.Server.Accounts;
@@ -27,6 +28,12 @@ internal static class AccountsSetup
     public static IHostApplicationBuilder AddBerthAccounts(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddOptions<PasswordPolicyOptions>().BindConfiguration(PasswordPolicyOptions.Section)
+            .Validate(o => o.MinimumLength is >= 8 and <= PasswordPolicyOptions.MaximumLength, "Berth:Passwords:MinimumLength must be from 8 to 256.")
+            .Validate(o => o.LockoutAttempts >= 1, "Berth:Passwords:LockoutAttempts must be 1 or more.")
+            .Validate(o => o.LockoutDuration > TimeSpan.Zero, "Berth:Passwords:LockoutDuration must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddBerthPasswords();
         builder.Services.AddScoped<AccountService>();
         return builder;
     }

@@ -26,9 +26,11 @@ internal sealed record TokenResponse(
 internal sealed record CreatedTokenResponse(
     Guid Id, Guid UserId, string Name, string Token, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt);
 
-internal sealed record CreateUserRequest(string? Email, string? Name, string? Role);
+internal sealed record CreateUserRequest(string? Email, string? Name, string? Role, string? Password);
 
-internal sealed record UpdateUserRequest(string? Role, bool? Banned);
+internal sealed record UpdateUserRequest(string? Role, bool? Banned, string? Password);
+
+internal sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 
 internal sealed record CreateTokenRequest(string? Name, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Scopes);
 
@@ -42,20 +44,23 @@ internal static class AccountsApi
         users.MapPost("/", CreateUserAsync).WithIdempotency().WithSummary("Create a user (admin)");
         users.MapGet("/", ListUsersAsync).WithSummary("List users (admin)");
         users.MapGet("/{id}", GetUserAsync).WithSummary("Get a user (admin)");
-        users.MapPatch("/{id}", UpdateUserAsync).WithSummary("Change a user's role or ban them (admin)");
+        users.MapPatch("/{id}", UpdateUserAsync).WithSummary("Change a user's role or password, or ban them (admin)");
         users.MapPost("/{id}/tokens", CreateTokenForUserAsync).WithIdempotency().WithSummary("Mint a token for a user (admin)");
 
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Tokens");
         tokens.MapPost("/", CreateTokenAsync).WithIdempotency().WithSummary("Create a personal access token; its secret is shown only here");
         tokens.MapGet("/", ListTokensAsync).WithSummary("List your tokens (never their secrets)");
         tokens.MapDelete("/{id}", RevokeTokenAsync).WithSummary("Revoke one of your tokens; it stops working at once");
+
+        app.MapPost("/api/v1/auth/password", ChangePasswordAsync).WithTags("Auth").RequireScope(Scopes.Write)
+            .WithSummary("Change your own password; needs the current one");
         return app;
     }
 
     public static async Task<Created<DataEnvelope<UserResponse>>> CreateUserAsync(
         CreateUserRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
-        var user = await accounts.CreateUserAsync(request.Email, request.Name, request.Role, cancellationToken);
+        var user = await accounts.CreateUserAsync(request.Email, request.Name, request.Role, cancellationToken, request.Password);
         return TypedResults.Created($"/api/v1/users/{user.Id}", Envelope.Of(UserResponse.From(user), "User created"));
     }
 
@@ -80,7 +85,7 @@ internal static class AccountsApi
     public static async Task<Ok<DataEnvelope<UserResponse>>> UpdateUserAsync(
         string id, UpdateUserRequest request, AccountService accounts, CancellationToken cancellationToken)
     {
-        var user = await accounts.UpdateUserAsync(Ids.Parse(id), request.Role, request.Banned, cancellationToken);
+        var user = await accounts.UpdateUserAsync(Ids.Parse(id), request.Role, request.Banned, cancellationToken, request.Password);
         return TypedResults.Ok(Envelope.Of(UserResponse.From(user), "User updated"));
     }
 
@@ -108,6 +113,13 @@ internal static class AccountsApi
         string id, HttpContext context, AccountService accounts, CancellationToken cancellationToken)
     {
         await accounts.RevokeTokenAsync(context.GetCaller().UserId, Ids.Parse(id), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<NoContent> ChangePasswordAsync(
+        ChangePasswordRequest request, HttpContext context, AccountService accounts, CancellationToken cancellationToken)
+    {
+        await accounts.ChangePasswordAsync(context.GetCaller().UserId, request.CurrentPassword, request.NewPassword, cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -1,6 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using Berth.Core.Accounts;
+using Berth.Core.Accounts.Passwords;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Berth.Core.Errors;
 using Microsoft.Extensions.Time.Testing;
 
@@ -18,7 +22,20 @@ public sealed class AccountServiceTests : IDisposable
     // Every await of a test ends within this, whatever hangs.
     private readonly CancellationTokenSource _testTimeout = new(s_timeout);
 
-    public AccountServiceTests() => _accounts = new AccountService(_store, _cache, _clock);
+    public AccountServiceTests() => _accounts = NewAccountService(_store, _cache, _clock);
+
+    /// <summary>An account service with Identity's real hashing and lockout over <paramref name="store"/>.</summary>
+    internal static AccountService NewAccountService(
+        IAccountStore store, TokenCache cache, TimeProvider clock, PasswordPolicyOptions? passwordOptions = null)
+    {
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(store)
+            .AddSingleton(Options.Create(passwordOptions ?? new PasswordPolicyOptions()))
+            .AddBerthPasswords()
+            .BuildServiceProvider();
+        return new AccountService(store, cache, clock, services.GetRequiredService<UserManager<PasswordAccount>>());
+    }
 
     private CancellationToken Ct => _testTimeout.Token;
 
@@ -351,7 +368,7 @@ public sealed class AccountServiceTests : IDisposable
 
         Assert.Null(await _accounts.EnsureBootstrapAdminAsync(configured, Ct));
         // A restart: a new service (and cache) over the same store.
-        var restarted = new AccountService(_store, new TokenCache(), _clock);
+        var restarted = NewAccountService(_store, new TokenCache(), _clock);
         Assert.Null(await restarted.EnsureBootstrapAdminAsync(configured, Ct));
 
         var users = await _store.ListUsersAsync(1, 10, Ct);

@@ -1,4 +1,5 @@
 using Berth.Core.Accounts;
+using Passwords = Berth.Core.Accounts.Passwords;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
 
@@ -19,6 +20,7 @@ internal sealed class InMemoryAccountStore : IAccountStore
     private readonly Lock _lock = new();
     private readonly List<User> _users = [];
     private readonly List<AccessToken> _tokens = [];
+    private readonly Dictionary<Guid, Passwords.PasswordAccount> _passwords = [];
 
     public async Task<User?> FindUserAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -123,4 +125,32 @@ internal sealed class InMemoryAccountStore : IAccountStore
             return Task.FromResult(true);
         }
     }
+
+    public Task<Passwords.PasswordAccount?> FindPasswordAccountAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            // A copy, as a database would hand out: the caller's changes count only once saved.
+            return Task.FromResult(_passwords.TryGetValue(userId, out var stored) ? Copy(stored) : null);
+        }
+    }
+
+    public Task SavePasswordAccountAsync(Passwords.PasswordAccount account, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _passwords[account.UserId] = Copy(account);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static Passwords.PasswordAccount Copy(Passwords.PasswordAccount account) => new()
+    {
+        UserId = account.UserId,
+        Email = account.Email,
+        PasswordHash = account.PasswordHash,
+        SecurityStamp = account.SecurityStamp,
+        AccessFailedCount = account.AccessFailedCount,
+        LockoutEnd = account.LockoutEnd,
+    };
 }
