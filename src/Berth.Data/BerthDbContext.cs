@@ -17,6 +17,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<UserRow> Users => Set<UserRow>();
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
     public DbSet<PasswordAccountRow> PasswordAccounts => Set<PasswordAccountRow>();
+    public DbSet<RefreshTokenRow> RefreshTokens => Set<RefreshTokenRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
     public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
@@ -88,6 +89,16 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.ToTable("PasswordAccounts");
             e.HasKey(p => p.UserId);
             e.HasOne<UserRow>().WithOne().HasForeignKey<PasswordAccountRow>(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RefreshTokenRow>(e =>
+        {
+            e.ToTable("RefreshTokens");
+            e.HasKey(t => t.Id);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasIndex(t => t.FamilyId);
+            e.HasIndex(t => new { t.UserId, t.ExpiresAt });
+            e.HasOne<UserRow>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<IdempotencyRow>(e =>

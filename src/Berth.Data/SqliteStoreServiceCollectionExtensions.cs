@@ -25,6 +25,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<IRefreshTokenStore, SqliteRefreshTokenStore>();
         services.AddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<ICommandStore, SqliteCommandStore>();
         services.AddSingleton<Berth.Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();

@@ -179,8 +179,10 @@ public sealed class ScopesApiTests(BerthServer server) : IClassFixture<BerthServ
                 && (route.StartsWith("/api/v1/", StringComparison.Ordinal) || route == "/metrics")
                 && !route.StartsWith("/api/v1/tokens", StringComparison.Ordinal))
             .ToList();
+        // A route open to anyone (signing in) needs no scope, and says so.
         var unscoped = guarded
-            .Where(e => e.Metadata.GetMetadata<Berth.Server.Accounts.RequiredScope>() is null)
+            .Where(e => e.Metadata.GetMetadata<Berth.Server.Accounts.RequiredScope>() is null
+                && e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
             .Select(e => e.DisplayName)
             .ToList();
 

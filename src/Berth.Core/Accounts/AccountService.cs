@@ -280,6 +280,27 @@ public sealed partial class AccountService(
     }
 
     /// <summary>
+    /// Like <see cref="AuthenticateUserAsync"/>, for a verified credential that names its user by email
+    /// (case-insensitive), as an external identity provider does. A cache hit touches no store.
+    /// </summary>
+    public async ValueTask<UserAuthenticationResult> AuthenticateUserByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        if (!cache.TryGetUserId(normalized, out var userId))
+        {
+            var generation = cache.Generation;
+            var user = await store.FindUserByEmailAsync(normalized, cancellationToken);
+            if (user is null)
+            {
+                return UserAuthenticationResult.Unknown;
+            }
+            cache.AddUserEmail(normalized, user.Id, generation);
+            userId = user.Id;
+        }
+        return await AuthenticateUserAsync(userId, cancellationToken);
+    }
+
+    /// <summary>
     /// Makes sure someone can administer this server. With a configured token: the admin
     /// <see cref="BootstrapAdminEmail"/> exists, is an unbanned admin, and holds a token with exactly
     /// that hash (idempotent across restarts); returns null. Without one: on an empty store, creates
@@ -393,7 +414,8 @@ public sealed partial class AccountService(
         await passwords.UpdateSecurityStampAsync(account);
     }
 
-    private static BerthException LockedOut(DateTimeOffset until) => new(
+    /// <summary>The answer to any sign-in while the account is locked, with <c>details.locked_until</c>.</summary>
+    public static BerthException LockedOut(DateTimeOffset until) => new(
         BerthError.AccountLocked,
         "Too many failed attempts; the account is locked for a while",
         new Dictionary<string, object?> { ["locked_until"] = until });

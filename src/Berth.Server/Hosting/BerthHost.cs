@@ -54,6 +54,7 @@ internal static class BerthHost
         app.MapBerthHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
+        app.MapAuthApi();
         app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();

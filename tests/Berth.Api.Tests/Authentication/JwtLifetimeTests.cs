@@ -1,0 +1,58 @@
+using System.Net;
+using Berth.Api.Tests.Infrastructure;
+
+namespace Berth.Api.Tests.Authentication;
+
+/// <summary>Servers of their own: a short access-token lifetime, and a restart on the same data directory.</summary>
+public sealed class JwtLifetimeTests
+{
+    [Fact]
+    public async Task AccessToken_AfterItsLifetime_Returns401TokenExpired_AndARefreshRenewsIt()
+    {
+        await using var server = new BerthServer(null, null, new Dictionary<string, string?>
+        {
+            ["Berth:Jwt:AccessTokenLifetime"] = "00:00:02",
+            ["Berth:Jwt:ClockSkew"] = "00:00:00",
+        });
+        var (_, email) = await server.CreateUserAsync();
+        var grant = await server.SignInAsync(email);
+        var client = server.ClientWithToken(grant.AccessToken());
+
+        var expired = await Eventually.UntilAsync(
+            () => client.GetAsync("/api/v1/containers"),
+            r => r.StatusCode == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(30), "the access token to expire");
+
+        await expired.AssertErrorAsync(HttpStatusCode.Unauthorized, "TOKEN_EXPIRED");
+        Assert.Equal(2, grant.GetProperty("expires_in").GetInt32());
+        var renewed = await server.RefreshAsync(grant.RefreshToken());
+        await (await server.ClientWithToken(renewed.AccessToken()).GetAsync("/api/v1/containers")).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task SigningKey_SurvivesARestart()
+    {
+        var dataDirectory = BerthServer.NewDataDirectory();
+        try
+        {
+            string accessToken;
+            string refreshToken;
+            await using (var first = new BerthServer(dataDirectory, null, null))
+            {
+                var (_, email) = await first.CreateUserAsync();
+                var grant = await first.SignInAsync(email);
+                (accessToken, refreshToken) = (grant.AccessToken(), grant.RefreshToken());
+            }
+
+            await using var second = new BerthServer(dataDirectory, null, null);
+            var response = await second.ClientWithToken(accessToken).GetAsync("/api/v1/containers");
+
+            await response.ReadJsonAsync(HttpStatusCode.OK);
+            await second.RefreshAsync(refreshToken);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+}
