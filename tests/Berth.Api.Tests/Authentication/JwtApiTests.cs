@@ -55,6 +55,21 @@ public sealed class JwtApiTests(BerthServer server) : IClassFixture<BerthServer>
     }
 
     [Fact]
+    public async Task SignIn_RepeatedWrongPasswords_Returns403AccountLocked_EvenForTheRightOne()
+    {
+        var (_, email) = await server.CreateUserAsync();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await server.RequestTokenAsync(new { email, password = "wrong-password-" + attempt });
+        }
+
+        var response = await server.RequestTokenAsync(new { email, password = SignIn.Password });
+
+        var error = await response.AssertErrorAsync(HttpStatusCode.Forbidden, "ACCOUNT_LOCKED");
+        Assert.True(error.GetProperty("details").GetProperty("locked_until").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task SignIn_MissingFields_Returns400NamingThem()
     {
         var response = await server.RequestTokenAsync(new { scopes = new[] { "read" } });

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Berth.Api.Tests.Infrastructure;
 
 namespace Berth.Api.Tests.Authentication;
@@ -43,6 +45,12 @@ public sealed class JwtLifetimeTests
                 var grant = await first.SignInAsync(email);
                 (accessToken, refreshToken) = (grant.AccessToken(), grant.RefreshToken());
             }
+
+            // The private key is stored only as Data Protection ciphertext.
+            using var stored = JsonDocument.Parse(File.ReadAllText(Path.Combine(dataDirectory, "jwt-signing-key.json")));
+            var protectedKey = Convert.FromBase64String(stored.RootElement.GetProperty("ProtectedPrivateKey").GetString()!);
+            using var rsa = RSA.Create();
+            Assert.ThrowsAny<CryptographicException>(() => rsa.ImportPkcs8PrivateKey(protectedKey, out _));
 
             await using var second = new BerthServer(dataDirectory, null, null);
             var response = await second.ClientWithToken(accessToken).GetAsync("/api/v1/containers");
