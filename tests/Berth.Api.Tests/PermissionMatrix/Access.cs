@@ -127,6 +127,9 @@ public abstract record Access
 
     public virtual bool IsPublic => false;
 
+    /// <summary>The project permission a container rule names; null for the other rules.</summary>
+    public virtual Permission? ContainerPermission => null;
+
     /// <summary>
     /// The outcome of <paramref name="persona"/> on a route guarded by <paramref name="requiredScope"/>
     /// (null: no particular scope). The lacking-scope persona is the owner's (for <c>admin</c>, the
@@ -186,6 +189,8 @@ public abstract record Access
 
     private sealed record ContainerAccess(Permission Permission, string NotFoundCode) : Access
     {
+        public override Permission? ContainerPermission => Permission;
+
         public override Outcome ForUser(Persona persona, bool isList) => persona switch
         {
             Persona.NonMember => Outcome.Refuse(404, NotFoundCode),

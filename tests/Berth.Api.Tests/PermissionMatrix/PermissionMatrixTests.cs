@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Text;
 using Berth.Api.Tests.Infrastructure;
+using Berth.Core.Accounts;
 using Berth.Server.Accounts;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static Berth.Api.Tests.PermissionMatrix.Access;
 using static Berth.Core.Projects.Permission;
+using static Berth.Core.Projects.Permissions;
 
 namespace Berth.Api.Tests.PermissionMatrix;
 
@@ -20,7 +22,8 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// <see cref="Access.AnyUser"/>, <see cref="Access.AdminOnly"/>, <see cref="Access.ProjectMember"/>,
 /// <see cref="Access.ProjectOwner"/> or <see cref="Access.Container"/> with the project permission),
 /// and a concrete path (and JSON body) using the placeholders of <see cref="Sample"/>. The scope comes
-/// from the route's own <c>RequireScope</c>. A route whose permission depends on a route value gets one
+/// from the route's own <c>RequireScope</c>; a container route also states its permission on the endpoint
+/// (<c>.NeedsPermission(Permission.X)</c>), which must agree with its line here. A route whose permission depends on a route value gets one
 /// line per value. A route whose allowed call changes its container uses <c>{target}</c>, a fresh one.
 /// A new kind of caller (a session, a JWT, an OAuth client) is a new <see cref="Persona"/>, its token in
 /// <see cref="MatrixWorld"/> and its expected answers in <see cref="Access.Expect"/>.</para>
@@ -115,6 +118,24 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
     }
 
     [Fact]
+    public void ContainerRoutes_DeclareThePermissionTheirRuleExpects()
+    {
+        var routes = RouteTable();
+        var wrong = new List<string>();
+        foreach (var rule in Rules.Where(r => routes.ContainsKey(r.Route)))
+        {
+            var declared = routes[rule.Route].Metadata.GetMetadata<RequiredPermission>()?.For(RouteValues(rule));
+            if (declared != rule.Access.ContainerPermission)
+            {
+                wrong.Add($"{rule}: the route declares {declared?.ToWire() ?? "no permission"}, "
+                    + $"its rule expects {rule.Access.ContainerPermission?.ToWire() ?? "none"}");
+            }
+        }
+
+        Assert.True(wrong.Count == 0, "Route metadata (NeedsPermission) and the matrix's rules disagree:\n  " + string.Join("\n  ", wrong));
+    }
+
+    [Fact]
     public async Task EveryRoute_AnswersEachPersonaAsDocumented()
     {
         var clock = Stopwatch.StartNew();
@@ -123,7 +144,7 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
             .Where(r => routes.ContainsKey(r.Route))
             .Select(rule =>
             {
-                var scope = routes[rule.Route];
+                var scope = ScopeOf(routes[rule.Route]);
                 var cells = Enum.GetValues<Persona>()
                     .Select(p => (Persona: p, Expected: rule.Access.Expect(p, scope, rule.Lists is not null)))
                     // Refusals first: an allowed stop or delete must not change what a refusal is tried on.
@@ -163,21 +184,40 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {count} cells answered otherwise than documented:\n" + Table(wrong));
     }
 
-    /// <summary>Every route of the route table as <c>"METHOD pattern"</c>, with the scope its metadata names (null: none).</summary>
-    private Dictionary<string, string?> RouteTable()
+    /// <summary>Every route of the route table, keyed <c>"METHOD pattern"</c>.</summary>
+    private Dictionary<string, RouteEndpoint> RouteTable()
     {
-        var table = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var table = new Dictionary<string, RouteEndpoint>(StringComparer.Ordinal);
         foreach (var endpoint in server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
             var pattern = endpoint.RoutePattern.RawText ?? "";
             pattern = pattern.Length > 1 ? pattern.TrimEnd('/') : pattern;
-            var scope = endpoint.Metadata.GetMetadata<RequiredScope>() is { } required ? Core.Accounts.TokenScopes.Name(required.Scope) : null;
-            foreach (var method in endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["*"])
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"])
             {
-                table[$"{method} {pattern}"] = scope;
+                table[$"{method} {pattern}"] = endpoint;
             }
         }
         return table;
+    }
+
+    /// <summary>The scope the route's metadata names; null for routes that need none.</summary>
+    private static string? ScopeOf(RouteEndpoint endpoint) =>
+        endpoint.Metadata.GetMetadata<RequiredScope>() is { } required ? TokenScopes.Name(required.Scope) : null;
+
+    /// <summary>The route values of a sample's concrete path (its placeholders unresolved), by the route's pattern.</summary>
+    private static Dictionary<string, string> RouteValues(Sample sample)
+    {
+        var path = sample.Path.Split('?')[0].Split('/');
+        var pattern = sample.Pattern.Split('/');
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < Math.Min(path.Length, pattern.Length); i++)
+        {
+            if (pattern[i].StartsWith('{') && pattern[i].EndsWith('}'))
+            {
+                values[pattern[i][1..^1]] = path[i];
+            }
+        }
+        return values;
     }
 
     private static string Table(List<(string Route, Persona Persona, Outcome Expected, Answer Actual)> rows)
