@@ -51,6 +51,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("POST /api/v1/tokens", AnyUser, "/api/v1/tokens", """{"name":"matrix"}"""),
         new("GET /api/v1/tokens", AnyUser, "/api/v1/tokens"),
         new("DELETE /api/v1/tokens/{id}", AnyUser, "/api/v1/tokens/{own-token}"),
+        // The personas have no password: an allowed change is 400 OPERATION_STATE_CONFLICT.
+        new("POST /api/v1/auth/password", AnyUser, "/api/v1/auth/password",
+            """{"current_password":"never set","new_password":"long enough to pass"}"""),
 
         new("POST /api/v1/projects", AnyUser, "/api/v1/projects", """{"name":"another"}"""),
         new("GET /api/v1/projects", AnyUser, "/api/v1/projects?limit=100") { Lists = "project" },
@@ -64,6 +67,11 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("DELETE /api/v1/projects/{id}/members/{userId}", ProjectOwner, $"{Projects}/members/{{new-member}}"),
         new("GET /api/v1/projects/{id}/roles", ProjectMember, $"{Projects}/roles"),
         new("POST /api/v1/projects/{id}/roles", ProjectOwner, $"{Projects}/roles", """{"name":"{unique}","permissions":["view"]}"""),
+        // The custom persona's role, given the permissions it already has, so the matrix's expectations hold.
+        new("PATCH /api/v1/projects/{id}/roles/{name}", ProjectOwner, $"{Projects}/roles/{MatrixWorld.CustomRole}",
+            """{"permissions":["view","logs","restart"]}"""),
+        // A member holds the role: an allowed delete is 400 OPERATION_STATE_CONFLICT, and the role stays.
+        new("DELETE /api/v1/projects/{id}/roles/{name}", ProjectOwner, $"{Projects}/roles/{MatrixWorld.CustomRole}"),
 
         new("GET /api/v1/containers", AnyUser, $"{Containers}?limit=100") { Lists = "container" },
         new("POST /api/v1/containers", Container(Create, "NOT_FOUND"), Containers,
