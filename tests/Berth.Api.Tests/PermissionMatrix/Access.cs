@@ -18,6 +18,9 @@ public enum Persona
     Operator,
     Owner,
     Admin,
+
+    /// <summary>The owner, signed in with a password: a JWT with every scope the owner may hold.</summary>
+    OwnerJwt,
 }
 
 /// <summary>
@@ -148,7 +151,7 @@ public abstract record Access
             Persona.BannedUser => Outcome.Refuse(403, "ACCOUNT_BANNED"),
             Persona.LacksScope when requiredScope is not null =>
                 Outcome.Refuse(403, "INSUFFICIENT_PERMISSIONS", "required_scope", requiredScope),
-            Persona.LacksScope => ForUser(Persona.Owner, isList),
+            Persona.LacksScope or Persona.OwnerJwt => ForUser(Persona.Owner, isList),
             _ => ForUser(persona, isList),
         };
     }

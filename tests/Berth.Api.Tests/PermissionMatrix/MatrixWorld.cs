@@ -14,7 +14,8 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// The people and things the permission matrix acts on, all made through the API: a project with an
 /// owner, an operator, a viewer, a member of a custom role and a banned operator; a user outside it; an
 /// expired token of the viewer; the owner's tokens each lacking one scope (and the admin's lacking
-/// <c>admin</c>); running containers of the project, a finished command and a finished deployment.
+/// <c>admin</c>); a second owner signed in with a password (a JWT); running containers of the project,
+/// a finished command and a finished deployment.
 /// </summary>
 public sealed partial class MatrixWorld
 {
@@ -26,6 +27,7 @@ public sealed partial class MatrixWorld
     private static readonly TimeSpan s_setupTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(60);
     private static readonly string[] s_scopes = ["read", "write", "exec", "deploy"];
+    private const string Password = "matrix-password-long-enough";
 
     private readonly BerthServer _server;
     private readonly Dictionary<Persona, string> _tokens = [];
@@ -68,6 +70,10 @@ public sealed partial class MatrixWorld
         _tokens[Persona.NonMember] = nonMemberToken;
         _tokens[Persona.BannedUser] = bannedToken;
         _ids["member"] = memberId.ToString();
+        // A second owner of the project, who signs in with a password for a JWT.
+        var jwtOwnerId = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{jwtOwnerId}", new { password = Password }), HttpStatusCode.OK);
+        _tokens[Persona.OwnerJwt] = (await SignInAsync(jwtOwnerId)).GetProperty("access_token").GetString()!;
         _ids["user"] = (await NewUserAsync()).ToString();
 
         // Expires in a moment; by the end of the set-up it is expired (awaited below, not slept for).
@@ -88,7 +94,7 @@ public sealed partial class MatrixWorld
             new { name = CustomRole, permissions = Roles.Custom.Select(p => p.ToWire()).ToArray() }), HttpStatusCode.Created);
         foreach (var (userId, role) in new[]
         {
-            (operatorId, BuiltInRoles.Operator), (viewerId, BuiltInRoles.Viewer), (customId, CustomRole),
+            (jwtOwnerId, BuiltInRoles.Owner), (operatorId, BuiltInRoles.Operator), (viewerId, BuiltInRoles.Viewer), (customId, CustomRole),
             (bannedId, BuiltInRoles.Operator), (memberId, BuiltInRoles.Viewer),
         })
         {
@@ -167,6 +173,8 @@ public sealed partial class MatrixWorld
         "new-user" => (await NewUserAsync()).ToString(),
         "new-member" => (await AddMemberAsync(await NewUserAsync(), BuiltInRoles.Viewer)).ToString(),
         "own-token" => await OwnTokenAsync(persona, token),
+        "refresh-token" => await FreshRefreshTokenAsync(),
+        "current-password" => persona == Persona.OwnerJwt ? Password : "never set",
         _ => _ids.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"Unknown placeholder {{{name}}} in a sample"),
     };
 
@@ -179,6 +187,21 @@ public sealed partial class MatrixWorld
         }
         var minted = await (await Client(token).PostAsJsonAsync("/api/v1/tokens", new { name = "own" })).ReadDataAsync(HttpStatusCode.Created);
         return minted.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A refresh token no request has spent yet: a new user with a password signs in.</summary>
+    private async Task<string> FreshRefreshTokenAsync()
+    {
+        var userId = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{userId}", new { password = Password }), HttpStatusCode.OK);
+        return (await SignInAsync(userId)).GetProperty("refresh_token").GetString()!;
+    }
+
+    private async Task<JsonElement> SignInAsync(Guid userId)
+    {
+        var user = await (await Admin.GetAsync($"/api/v1/users/{userId}")).ReadDataAsync();
+        var email = user.GetProperty("email").GetString();
+        return await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/token", new { email, password = Password })).ReadDataAsync();
     }
 
     private async Task<Answer> HandshakeAsync(HttpClient client, string? token, string path)

@@ -15,7 +15,7 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// <summary>
 /// The permission matrix: every route of the route table (REST and WebSocket), called by each persona
 /// (admin, owner, operator, viewer, custom role, non-member, banned user, expired token, a token lacking
-/// the route's scope, no credentials), must answer exactly the documented status and error code.
+/// the route's scope, no credentials, an owner's JWT), must answer exactly the documented status and error code.
 /// <para><b>Adding a route.</b> A route without a line in <see cref="Rules"/> fails
 /// <see cref="EveryRoute_HasAnAccessRule"/> with its name. Add one line: the route as
 /// <c>"METHOD pattern"</c> (as the failure prints it), who may call it (<see cref="Access.Public"/>,
@@ -39,6 +39,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("GET /healthz", Public, "/healthz"),
         new("GET /readyz", Public, "/readyz"),
         new("GET /openapi/{documentName}.json", Public, "/openapi/v1.json"),
+        // Whoever holds a refresh token may exchange it, whatever Authorization header comes along.
+        new("POST /api/v1/auth/token", Public, "/api/v1/auth/token", """{"refresh_token":"{refresh-token}"}"""),
+        new("GET /.well-known/jwks.json", Public, "/.well-known/jwks.json"),
 
         new("POST /api/v1/users", AdminOnly, "/api/v1/users", """{"email":"{unique}@example.com","name":"Matrix","role":"user"}"""),
         new("GET /api/v1/users", AdminOnly, "/api/v1/users"),
@@ -51,9 +54,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("POST /api/v1/tokens", AnyUser, "/api/v1/tokens", """{"name":"matrix"}"""),
         new("GET /api/v1/tokens", AnyUser, "/api/v1/tokens"),
         new("DELETE /api/v1/tokens/{id}", AnyUser, "/api/v1/tokens/{own-token}"),
-        // The personas have no password: an allowed change is 400 OPERATION_STATE_CONFLICT.
+        // Only the JWT's user has a password (an allowed change is 204); for the others it is 400 OPERATION_STATE_CONFLICT.
         new("POST /api/v1/auth/password", AnyUser, "/api/v1/auth/password",
-            """{"current_password":"never set","new_password":"long enough to pass"}"""),
+            """{"current_password":"{current-password}","new_password":"long enough to pass"}"""),
 
         new("POST /api/v1/projects", AnyUser, "/api/v1/projects", """{"name":"another"}"""),
         new("GET /api/v1/projects", AnyUser, "/api/v1/projects?limit=100") { Lists = "project" },
