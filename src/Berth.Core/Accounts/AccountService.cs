@@ -5,7 +5,8 @@ using Berth.Core.Persistence;
 namespace Berth.Core.Accounts;
 
 /// <summary>Users, their personal access tokens, and turning a presented token into a user.</summary>
-public sealed partial class AccountService(IAccountStore store, TokenCache cache, TimeProvider timeProvider)
+public sealed partial class AccountService(
+    IAccountStore store, TokenCache cache, AccessRevocations revocations, TimeProvider timeProvider)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -79,6 +80,11 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
         await store.UpdateUserAsync(updated, cancellationToken);
         // After the write: a request that loads the user from now on sees the ban or the new role.
         cache.InvalidateUser(id);
+        if (updated.Banned && !user.Banned)
+        {
+            // Open streams authenticated before the ban; they end now rather than at their next request.
+            revocations.RevokeUser(id);
+        }
         return updated;
     }
 
@@ -125,6 +131,7 @@ public sealed partial class AccountService(IAccountStore store, TokenCache cache
             throw BerthException.NotFound("Token");
         }
         cache.InvalidateToken(tokenId);
+        revocations.RevokeCredential(tokenId);
     }
 
     /// <summary>Runs on every request; a cache hit touches no store.</summary>

@@ -27,6 +27,7 @@ internal static class AccountsSetup
     public static IHostApplicationBuilder AddBerthAccounts(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddSingleton<AccessRevocations>();
         builder.Services.AddScoped<AccountService>();
         return builder;
     }

@@ -5,6 +5,7 @@ using Berth.Core.Errors;
 using Berth.Core.Terminal;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
+using Berth.Server.RateLimits;
 
 namespace Berth.Server.Terminal;
 
@@ -23,7 +24,8 @@ internal static class TerminalApi
 
     public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec);
+        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec)
+            .AsLongLivedStream();
         return app;
     }
 
@@ -54,6 +56,6 @@ internal static class TerminalApi
             return;
         }
         TerminalBridge.Log.Started(logger, session.Id, container.Id, http.GetCaller().UserId);
-        await TerminalBridge.RunAsync(socket, session, lifetime.ApplicationStopping, logger);
+        await TerminalBridge.RunAsync(socket, session, lifetime.ApplicationStopping, http.AccessRevoked(), logger);
     }
 }

@@ -13,12 +13,13 @@ public sealed class AccountServiceTests : IDisposable
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly InMemoryAccountStore _store = new();
     private readonly TokenCache _cache = new();
+    private readonly AccessRevocations _revocations = new();
     private readonly AccountService _accounts;
 
     // Every await of a test ends within this, whatever hangs.
     private readonly CancellationTokenSource _testTimeout = new(s_timeout);
 
-    public AccountServiceTests() => _accounts = new AccountService(_store, _cache, _clock);
+    public AccountServiceTests() => _accounts = new AccountService(_store, _cache, _revocations, _clock);
 
     private CancellationToken Ct => _testTimeout.Token;
 
@@ -308,6 +309,44 @@ public sealed class AccountServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task UpdateUserAsync_Ban_EndsTheUsersOpenStreamsOnly()
+    {
+        var user = await _accounts.CreateUserAsync(Email(), "U", "user", Ct);
+        var other = await _accounts.CreateUserAsync(Email(), "Other", "user", Ct);
+        using var users = _revocations.Watch(user.Id, Guid.NewGuid());
+        using var others = _revocations.Watch(other.Id, Guid.NewGuid());
+
+        await _accounts.UpdateUserAsync(user.Id, "admin", banned: null, Ct);
+        Assert.False(users.Token.IsCancellationRequested);
+        await _accounts.UpdateUserAsync(user.Id, null, banned: true, Ct);
+
+        await WhenCancelledAsync(users.Token);
+        Assert.False(others.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task RevokeTokenAsync_EndsThatTokensOpenStreamsOnly()
+    {
+        var user = await _accounts.CreateUserAsync(Email(), "U", "user", Ct);
+        var (token, _) = await _accounts.CreateTokenAsync(user.Id, "ci", null, Ct);
+        var (kept, _) = await _accounts.CreateTokenAsync(user.Id, "laptop", null, Ct);
+        using var revoked = _revocations.Watch(user.Id, token.Id);
+        using var live = _revocations.Watch(user.Id, kept.Id);
+
+        await _accounts.RevokeTokenAsync(user.Id, token.Id, Ct);
+
+        await WhenCancelledAsync(revoked.Token);
+        Assert.False(live.Token.IsCancellationRequested);
+    }
+
+    private async Task WhenCancelledAsync(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.Register(() => cancelled.TrySetResult());
+        await cancelled.Task.WaitAsync(s_timeout, Ct);
+    }
+
+    [Fact]
     public async Task RevokeTokenAsync_AnotherUsersToken_IsNotFoundAndKeepsItWorking()
     {
         var owner = await _accounts.CreateUserAsync(Email(), "Owner", "user", Ct);
@@ -351,7 +390,7 @@ public sealed class AccountServiceTests : IDisposable
 
         Assert.Null(await _accounts.EnsureBootstrapAdminAsync(configured, Ct));
         // A restart: a new service (and cache) over the same store.
-        var restarted = new AccountService(_store, new TokenCache(), _clock);
+        var restarted = new AccountService(_store, new TokenCache(), new AccessRevocations(), _clock);
         Assert.Null(await restarted.EnsureBootstrapAdminAsync(configured, Ct));
 
         var users = await _store.ListUsersAsync(1, 10, Ct);
