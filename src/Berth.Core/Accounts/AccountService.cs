@@ -8,7 +8,8 @@ namespace Berth.Core.Accounts;
 
 /// <summary>Users, their passwords and personal access tokens, and turning a presented credential into a user.</summary>
 public sealed partial class AccountService(
-    IAccountStore store, TokenCache cache, TimeProvider timeProvider, UserManager<PasswordAccount> passwords)
+    IAccountStore store, TokenCache cache, AccessRevocations revocations, TimeProvider timeProvider,
+    UserManager<PasswordAccount> passwords)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -107,6 +108,11 @@ public sealed partial class AccountService(
         await store.UpdateUserAsync(updated, cancellationToken);
         // After the write: a request that loads the user from now on sees the ban or the new role.
         cache.InvalidateUser(id);
+        if (updated.Banned && !user.Banned)
+        {
+            // Open streams authenticated before the ban; they end now rather than at their next request.
+            revocations.RevokeUser(id);
+        }
         return updated;
     }
 
@@ -221,6 +227,7 @@ public sealed partial class AccountService(
             throw BerthException.NotFound("Token");
         }
         cache.InvalidateToken(tokenId);
+        revocations.RevokeCredential(tokenId);
     }
 
     /// <summary>Runs on every request; a cache hit touches no store.</summary>

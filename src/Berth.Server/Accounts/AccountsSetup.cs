@@ -36,6 +36,7 @@ internal static class AccountsSetup
             .Validate(o => o.LockoutDuration > TimeSpan.Zero, "Berth:Passwords:LockoutDuration must be positive.")
             .ValidateOnStart();
         builder.Services.AddBerthPasswords();
+        builder.Services.AddSingleton<AccessRevocations>();
         builder.Services.AddScoped<AccountService>();
         return builder;
     }
