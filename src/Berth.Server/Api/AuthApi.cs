@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using Berth.Core.Errors;
 using Berth.Server.Accounts.Jwt;
 using Berth.Server.Http;
+using Berth.Server.RateLimits;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ internal static class AuthApi
 
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/auth/token", GrantAsync).AllowAnonymous().WithTags("Auth")
+        app.MapPost("/api/v1/auth/token", GrantAsync).AllowAnonymous().RequireLoginRateLimit().WithTags("Auth")
             .WithSummary("Exchange an email and password, or a refresh token, for an access token (JWT) and a new refresh token");
         app.MapGet("/.well-known/jwks.json", Keys).AllowAnonymous().WithTags("Auth")
             .WithSummary("The public key that verifies Berth's access tokens (JWKS)");

@@ -5,7 +5,7 @@ using Berth.Api.Tests.Infrastructure;
 
 namespace Berth.Api.Tests.Authentication;
 
-/// <summary>Servers of their own: a short access-token lifetime, and a restart on the same data directory.</summary>
+/// <summary>Servers of their own: a short access-token lifetime, a restart on the same data directory, the login limit.</summary>
 public sealed class JwtLifetimeTests
 {
     [Fact]
@@ -29,6 +29,24 @@ public sealed class JwtLifetimeTests
         Assert.Equal(2, grant.GetProperty("expires_in").GetInt32());
         var renewed = await server.RefreshAsync(grant.RefreshToken());
         await (await server.ClientWithToken(renewed.AccessToken()).GetAsync("/api/v1/containers")).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_IsUnderTheLoginLimit()
+    {
+        await using var server = new BerthServer(null, null, new Dictionary<string, string?>
+        {
+            ["Berth:RateLimits:LoginAttempts"] = "2",
+            ["Berth:RateLimits:LoginWindow"] = "00:05:00",
+        });
+        var (_, email) = await server.CreateUserAsync();
+
+        await server.SignInAsync(email);
+        await (await server.RequestTokenAsync(new { email, password = "wrong password" }))
+            .AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_CREDENTIALS");
+        var refused = await server.RequestTokenAsync(new { email, password = SignIn.Password });
+
+        await refused.AssertErrorAsync(HttpStatusCode.TooManyRequests, "RATE_LIMITED");
     }
 
     [Fact]

@@ -110,6 +110,7 @@ public sealed class BerthServer : WebApplicationFactory<Program>
         builder.UseSetting("Berth:RateLimits:CredentialRate", "0");
         builder.UseSetting("Berth:RateLimits:AddressRate", "0");
         builder.UseSetting("Berth:RateLimits:StreamsPerUser", "0");
+        builder.UseSetting("Berth:RateLimits:LoginAttempts", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
