@@ -149,6 +149,9 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasOne<ProjectRow>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
 
+        // The OAuth server's applications, authorizations, scopes and tokens (OpenIddict's own entities and tables).
+        modelBuilder.UseOpenIddict();
+
         // No foreign keys: the log outlives the users and tokens it names.
         modelBuilder.Entity<AuditRow>(e =>
         {

@@ -1,5 +1,6 @@
 using Berth.Core.Errors;
 using Berth.Server.Accounts.Jwt;
+using Berth.Server.Oauth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.IdentityModel.Tokens;
 
@@ -25,6 +26,12 @@ internal static class AuthSchemes
     /// <summary>JWTs of the external OpenID Connect provider, whose <c>iss</c> is <c>Berth:Oidc:Issuer</c>.</summary>
     public const string ExternalJwt = "ExternalJwt";
 
+    /// <summary>
+    /// Access tokens of Berth's OAuth server (<c>/connect/token</c>): JWTs signed with the OAuth signing key,
+    /// whose <c>kid</c> tells them apart from Berth's own JWTs even when both name the same issuer.
+    /// </summary>
+    public const string OauthAccessToken = "OAuth";
+
     /// <summary>The scheme that answers every refusal in Berth's envelope, whichever scheme authenticated.</summary>
     public const string Refusals = PersonalAccessToken;
 
@@ -36,17 +43,25 @@ internal static class AuthSchemes
             options.ForwardForbid = Refusals;
         })
         .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null)
+        .AddScheme<AuthenticationSchemeOptions, OauthTokenHandler>(OauthAccessToken, null)
         .AddBerthJwtSchemes();
 
     /// <summary>
-    /// The scheme for the credential this request carries: a JWT goes to the scheme of the issuer its
-    /// (not yet verified) <c>iss</c> names, which then verifies it; everything else is a personal access token.
+    /// The scheme for the credential this request carries: a JWT signed with the OAuth server's key
+    /// (its unverified header <c>kid</c>) goes to <see cref="OauthAccessToken"/>; another JWT goes to the
+    /// scheme of the issuer its (not yet verified) <c>iss</c> names, which then verifies it; everything
+    /// else is a personal access token. The OAuth rule comes first because by default the OAuth server
+    /// and Berth's own JWTs name the same issuer, this server.
     /// </summary>
     private static string Select(HttpContext context)
     {
         var credential = BearerCredential(context.Request);
         if (UnverifiedJwt.LooksLikeJwt(credential))
         {
+            if (context.RequestServices.GetRequiredService<OauthKeys>().SignedThis(credential))
+            {
+                return OauthAccessToken;
+            }
             var issuers = context.RequestServices.GetRequiredService<JwtIssuers>();
             if (issuers.IsBerth(credential))
             {
@@ -61,7 +76,7 @@ internal static class AuthSchemes
     }
 
     /// <summary>The credential of <c>Authorization: Bearer &lt;credential&gt;</c>; empty for any other header.</summary>
-    private static ReadOnlySpan<char> BearerCredential(HttpRequest request)
+    public static ReadOnlySpan<char> BearerCredential(HttpRequest request)
     {
         const string prefix = "Bearer ";
         var header = request.Headers.Authorization.ToString().AsSpan();

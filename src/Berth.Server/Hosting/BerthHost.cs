@@ -7,6 +7,7 @@ using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Ingress;
 using Berth.Server.Metrics;
+using Berth.Server.Oauth;
 using Berth.Server.RateLimits;
 using Berth.Server.Terminal;
 using Berth.Server.Logs;
@@ -31,6 +32,7 @@ internal static class BerthHost
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
         builder.AddBerthRateLimits();
+        builder.AddBerthOauth();
         builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthDeployments();
@@ -60,6 +62,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapAuthApi();
+        app.MapBerthOauth();
         app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();
