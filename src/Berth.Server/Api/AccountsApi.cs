@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using Berth.Core.Errors;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
+using Berth.Server.Oauth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Berth.Server.Api;
@@ -45,14 +46,15 @@ internal static class AccountsApi
         users.MapGet("/", ListUsersAsync).WithSummary("List users (admin)");
         users.MapGet("/{id}", GetUserAsync).WithSummary("Get a user (admin)");
         users.MapPatch("/{id}", UpdateUserAsync).WithSummary("Change a user's role or password, or ban them (admin)");
-        users.MapPost("/{id}/tokens", CreateTokenForUserAsync).WithIdempotency().WithSummary("Mint a token for a user (admin)");
+        users.MapPost("/{id}/tokens", CreateTokenForUserAsync).WithIdempotency().RefuseOauthAccessTokens()
+            .WithSummary("Mint a token for a user (admin)");
 
-        var tokens = app.MapGroup("/api/v1/tokens").WithTags("Tokens");
+        var tokens = app.MapGroup("/api/v1/tokens").WithTags("Tokens").RefuseOauthAccessTokens();
         tokens.MapPost("/", CreateTokenAsync).WithIdempotency().WithSummary("Create a personal access token; its secret is shown only here");
         tokens.MapGet("/", ListTokensAsync).WithSummary("List your tokens (never their secrets)");
         tokens.MapDelete("/{id}", RevokeTokenAsync).WithSummary("Revoke one of your tokens; it stops working at once");
 
-        app.MapPost("/api/v1/auth/password", ChangePasswordAsync).WithTags("Auth").RequireScope(Scopes.Write)
+        app.MapPost("/api/v1/auth/password", ChangePasswordAsync).WithTags("Auth").RequireScope(Scopes.Write).RefuseOauthAccessTokens()
             .WithSummary("Change your own password; needs the current one");
         return app;
     }

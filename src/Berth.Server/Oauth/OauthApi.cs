@@ -26,7 +26,7 @@ internal static class OauthApi
         applications.MapGet("/{clientId}", GetApplicationAsync).WithSummary("Get an OAuth client (admin)");
         applications.MapDelete("/{clientId}", DeleteApplicationAsync).WithSummary("Delete an OAuth client and revoke all its tokens (admin)");
 
-        var authorizations = app.MapGroup("/api/v1/oauth/authorizations").WithTags("OAuth");
+        var authorizations = app.MapGroup("/api/v1/oauth/authorizations").WithTags("OAuth").RefuseOauthAccessTokens();
         authorizations.MapGet("/", ListAuthorizationsAsync).RequireScope(Scopes.Read)
             .WithSummary("List the applications you have authorized");
         authorizations.MapDelete("/{id}", RevokeAuthorizationAsync).RequireScope(Scopes.Write)

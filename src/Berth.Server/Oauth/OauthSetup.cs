@@ -26,6 +26,7 @@ internal static class OauthSetup
         builder.Services.AddSingleton<OauthAccessTokens>();
         builder.Services.AddScoped<OauthApplications>();
         builder.Services.AddScoped<OauthAuthorizations>();
+        builder.Services.AddHostedService<OauthPruning>();
 
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseBerthStore())

@@ -63,6 +63,20 @@ public sealed class OauthApiTests(BerthServer server) : IClassFixture<BerthServe
     }
 
     [Fact]
+    public async Task AccessToken_CannotManageCredentialsOrGrants()
+    {
+        var clientId = (await Admin.RegisterPublicAppAsync("read", "write")).GetProperty("client_id").GetString()!;
+        var (_, user) = await server.CreateUserClientAsync();
+        var api = server.ClientWithToken((await AuthorizeAndRedeemAsync(user, clientId, "read write")).AccessToken());
+
+        // A token minted here would outlive a revocation of the application.
+        await (await api.PostAsJsonAsync("/api/v1/tokens", new { name = "escape" })).AssertErrorAsync(HttpStatusCode.Forbidden, "INSUFFICIENT_PERMISSIONS");
+        await (await api.GetAsync("/api/v1/oauth/authorizations")).AssertErrorAsync(HttpStatusCode.Forbidden, "INSUFFICIENT_PERMISSIONS");
+        Assert.DoesNotContain("escape", (await (await user.GetAsync("/api/v1/tokens")).ReadDataAsync()).EnumerateArray()
+            .Select(t => t.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task AuthorizationCode_WrongVerifier_IsRefused()
     {
         var clientId = (await Admin.RegisterPublicAppAsync("read")).GetProperty("client_id").GetString()!;
