@@ -21,7 +21,8 @@ internal static class OauthApi
     {
         var applications = app.MapGroup("/api/v1/oauth/applications").WithTags("OAuth")
             .RequireAuthorization(AccountsSetup.AdminPolicy).WithMetadata(new RequiredScope(Scopes.Admin));
-        applications.MapPost("/", RegisterAsync).WithIdempotency().WithSummary("Register an OAuth client (admin); a confidential client's secret is shown only here");
+        // No Idempotency-Key replay: it would keep the answer, and with it the client secret, in the store.
+        applications.MapPost("/", RegisterAsync).WithSummary("Register an OAuth client (admin); a confidential client's secret is shown only here");
         applications.MapGet("/", ListApplicationsAsync).WithSummary("List OAuth clients (admin)");
         applications.MapGet("/{clientId}", GetApplicationAsync).WithSummary("Get an OAuth client (admin)");
         applications.MapDelete("/{clientId}", DeleteApplicationAsync).WithSummary("Delete an OAuth client and revoke all its tokens (admin)");

@@ -105,6 +105,11 @@ internal sealed class OauthApplications(
             descriptor.Permissions.UnionWith([Permissions.Endpoints.Authorization, Permissions.ResponseTypes.Code]);
             descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
         }
+        if (grants.Contains(GrantTypes.RefreshToken))
+        {
+            // Given without asking (see ConnectEndpoints); a client that asks for it anyway is not refused.
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + OpenIddictConstants.Scopes.OfflineAccess);
+        }
         if (serviceUserId is { } userId)
         {
             descriptor.Properties[ServiceUserProperty] = JsonSerializer.SerializeToElement(userId);

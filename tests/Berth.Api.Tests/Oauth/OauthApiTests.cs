@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Berth.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
@@ -30,6 +32,8 @@ public sealed class OauthApiTests(BerthServer server) : IClassFixture<BerthServe
         var token = await AuthorizeAndRedeemAsync(user, clientId, "read");
 
         Assert.Equal(["offline_access", "read"], token.GrantedScopes().Order());
+        // A client that asks for offline_access itself gets the same.
+        Assert.Equal(["offline_access", "read"], (await AuthorizeAndRedeemAsync(user, clientId, "read offline_access")).GrantedScopes().Order());
         var api = server.ClientWithToken(token.AccessToken());
         await (await api.GetAsync("/api/v1/containers")).ReadJsonAsync(HttpStatusCode.OK);
         // Only what was granted: write was registered but not asked for.
@@ -125,6 +129,20 @@ public sealed class OauthApiTests(BerthServer server) : IClassFixture<BerthServe
         Assert.Equal(["offline_access", "read"], token.GrantedScopes().Order());
         var api = server.ClientWithToken(token.AccessToken());
         await (await api.GetAsync("/api/v1/users")).AssertErrorAsync(HttpStatusCode.Forbidden, "INSUFFICIENT_PERMISSIONS");
+    }
+
+    [Fact]
+    public async Task Refresh_AfterTheUserWasDemoted_LosesAdmin()
+    {
+        var clientId = (await Admin.RegisterPublicAppAsync("read", "admin")).GetProperty("client_id").GetString()!;
+        var (userId, user) = await server.CreateUserClientAsync("admin");
+        var token = await AuthorizeAndRedeemAsync(user, clientId, "read admin");
+        Assert.Contains("admin", token.GrantedScopes());
+
+        await (await Admin.PatchAsJsonAsync($"/api/v1/users/{userId}", new { role = "user" })).ReadDataAsync();
+        var refreshed = await (await server.Anonymous.RefreshAsync(clientId, token.GetProperty("refresh_token").GetString()!)).ReadTokenAsync();
+
+        Assert.Equal(["offline_access", "read"], refreshed.GrantedScopes().Order());
     }
 
     [Fact]
@@ -247,12 +265,21 @@ public sealed class OauthApiTests(BerthServer server) : IClassFixture<BerthServe
         var secret = app.GetProperty("client_secret").GetString()!;
         var api = server.ClientWithToken((await (await server.Anonymous.ClientCredentialsAsync(clientId, secret)).ReadTokenAsync()).AccessToken());
         await (await api.GetAsync("/api/v1/containers")).ReadJsonAsync(HttpStatusCode.OK);
+        // The client may also authenticate with HTTP Basic (client_secret_basic).
+        using var basic = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        basic.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{secret}")));
+        var viaBasic = server.ClientWithToken((await (await server.Anonymous.SendAsync(basic)).ReadTokenAsync()).AccessToken());
+        await (await viaBasic.GetAsync("/api/v1/containers")).ReadJsonAsync(HttpStatusCode.OK);
         var listed = await (await Admin.GetAsync("/api/v1/oauth/applications")).ReadDataAsync();
         Assert.Contains(clientId, listed.EnumerateArray().Select(a => a.GetProperty("client_id").GetString()));
 
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/oauth/applications/{clientId}")).StatusCode);
 
         await (await api.GetAsync("/api/v1/containers")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_TOKEN");
+        await (await viaBasic.GetAsync("/api/v1/containers")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_TOKEN");
         await (await server.Anonymous.ClientCredentialsAsync(clientId, secret)).AssertOauthErrorAsync(HttpStatusCode.Unauthorized, "invalid_client");
         await (await Admin.GetAsync($"/api/v1/oauth/applications/{clientId}")).AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
     }
