@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Berth.Api.Tests.Infrastructure;
+using Berth.Api.Tests.Oauth;
 using Berth.Core.Projects;
 
 namespace Berth.Api.Tests.PermissionMatrix;
@@ -175,6 +176,8 @@ public sealed partial class MatrixWorld
         "own-token" => await OwnTokenAsync(persona, token),
         "refresh-token" => await FreshRefreshTokenAsync(),
         "current-password" => persona == Persona.OwnerJwt ? Password : "never set",
+        "new-oauth-client" => await NewOauthClientAsync(),
+        "own-authorization" => await OwnAuthorizationAsync(persona, token),
         _ => _ids.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"Unknown placeholder {{{name}}} in a sample"),
     };
 
@@ -202,6 +205,31 @@ public sealed partial class MatrixWorld
         var user = await (await Admin.GetAsync($"/api/v1/users/{userId}")).ReadDataAsync();
         var email = user.GetProperty("email").GetString();
         return await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/token", new { email, password = Password })).ReadDataAsync();
+    }
+
+    /// <summary>A confidential OAuth client the admin registers.</summary>
+    private async Task<string> NewOauthClientAsync() =>
+        (await Admin.RegisterAsync("confidential", ["client_credentials"], ["read"])).GetProperty("client_id").GetString()!;
+
+    /// <summary>
+    /// An OAuth authorization the caller granted (an authorization request with its token, which records
+    /// one); callers that cannot authenticate get an id that names nothing.
+    /// </summary>
+    private async Task<string> OwnAuthorizationAsync(Persona persona, string? token)
+    {
+        if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
+        {
+            return Guid.NewGuid().ToString();
+        }
+        if (!_ids.TryGetValue("oauth-app", out var clientId))
+        {
+            clientId = _ids["oauth-app"] = (await Admin.RegisterPublicAppAsync("read")).GetProperty("client_id").GetString()!;
+        }
+        var user = Client(token);
+        OauthClient.CodeFrom(await user.AuthorizeAsync(clientId, OauthClient.NewPkce().Challenge, "read"));
+        var ownerToken = persona == Persona.LacksScope ? _tokens[Persona.Owner] : token;
+        var listed = await (await Client(ownerToken).GetAsync("/api/v1/oauth/authorizations")).ReadDataAsync();
+        return listed.EnumerateArray().First(a => a.GetProperty("client_id").GetString() == clientId).GetProperty("id").GetString()!;
     }
 
     private async Task<Answer> HandshakeAsync(HttpClient client, string? token, string path)
