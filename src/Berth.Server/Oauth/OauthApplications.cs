@@ -32,7 +32,8 @@ internal sealed class OauthApplications(
     IOpenIddictApplicationManager applications,
     IOpenIddictTokenManager tokens,
     AccountService accounts,
-    OauthAccessTokens accessTokens)
+    OauthAccessTokens accessTokens,
+    OauthStreams streams)
 {
     public const int MaxRedirectUris = 10;
 
@@ -136,8 +137,11 @@ internal sealed class OauthApplications(
     {
         var application = await FindAsync(clientId, cancellationToken);
         accessTokens.Revoke(clientId);
-        await tokens.RevokeByApplicationIdAsync((await applications.GetIdAsync(application, cancellationToken))!, cancellationToken);
+        var applicationId = (await applications.GetIdAsync(application, cancellationToken))!;
+        var tokenIds = await streams.TokensOfApplicationAsync(applicationId, cancellationToken);
+        await tokens.RevokeByApplicationIdAsync(applicationId, cancellationToken);
         await applications.DeleteAsync(application, cancellationToken);
+        streams.End(tokenIds);
     }
 
     /// <summary>The user a client-credentials client acts as.</summary>

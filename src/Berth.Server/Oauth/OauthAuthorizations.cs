@@ -19,6 +19,7 @@ internal sealed class OauthAuthorizations(
     IOpenIddictApplicationManager applications,
     IOpenIddictTokenManager tokens,
     OauthAccessTokens accessTokens,
+    OauthStreams streams,
     TimeProvider timeProvider)
 {
     /// <summary>
@@ -86,5 +87,6 @@ internal sealed class OauthAuthorizations(
         accessTokens.Revoke(id);
         await tokens.RevokeByAuthorizationIdAsync(id, cancellationToken);
         await authorizations.TryRevokeAsync(authorization, cancellationToken);
+        streams.End(await streams.TokensOfAuthorizationAsync(id, cancellationToken));
     }
 }

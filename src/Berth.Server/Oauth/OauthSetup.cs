@@ -1,3 +1,4 @@
+using Berth.Core.Accounts;
 using Berth.Data;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -26,6 +27,7 @@ internal static class OauthSetup
         builder.Services.AddSingleton<OauthAccessTokens>();
         builder.Services.AddScoped<OauthApplications>();
         builder.Services.AddScoped<OauthAuthorizations>();
+        builder.Services.AddScoped<OauthStreams>();
         builder.Services.AddHostedService<OauthPruning>();
 
         builder.Services.AddOpenIddict()
@@ -89,13 +91,18 @@ internal static class OauthSetup
     }
 
     /// <summary>A token revoked at <c>/connect/revocation</c> stops working on the API at once, not when it expires.</summary>
-    private sealed class ForgetRevokedToken(OauthAccessTokens accessTokens) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    private sealed class ForgetRevokedToken(OauthAccessTokens accessTokens, AccessRevocations streams)
+        : IOpenIddictServerHandler<HandleRevocationRequestContext>
     {
         public ValueTask HandleAsync(HandleRevocationRequestContext context)
         {
             if (!context.IsRejected && context.GenericTokenPrincipal?.GetTokenId() is { } tokenId)
             {
                 accessTokens.Revoke(tokenId);
+                if (Guid.TryParse(tokenId, out var credentialId))
+                {
+                    streams.RevokeCredential(credentialId);
+                }
             }
             return ValueTask.CompletedTask;
         }

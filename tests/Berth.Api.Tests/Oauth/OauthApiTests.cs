@@ -213,6 +213,21 @@ public sealed class OauthApiTests(BerthServer server) : IClassFixture<BerthServe
     }
 
     [Fact]
+    public async Task RevokingAnAuthorization_EndsTheEventStreamsOfItsTokens()
+    {
+        var clientId = (await Admin.RegisterPublicAppAsync("read")).GetProperty("client_id").GetString()!;
+        var (_, user) = await server.CreateUserClientAsync();
+        var api = server.ClientWithToken((await AuthorizeAndRedeemAsync(user, clientId, "read")).AccessToken());
+        using var events = await RateLimits.Streams.OpenOkAsync(api, "/api/v1/events");
+        var id = Assert.Single((await (await user.GetAsync("/api/v1/oauth/authorizations")).ReadDataAsync()).EnumerateArray())
+            .GetProperty("id").GetString();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await user.DeleteAsync($"/api/v1/oauth/authorizations/{id}")).StatusCode);
+
+        await RateLimits.Streams.AssertEndsAsync(events, "the event stream of a revoked authorization's token");
+    }
+
+    [Fact]
     public async Task ClientCredentials_DeployOnly_CanDeployAndNothingElse()
     {
         var (serviceUserId, _) = await server.CreateUserClientAsync();
