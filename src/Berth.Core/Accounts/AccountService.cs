@@ -8,7 +8,7 @@ namespace Berth.Core.Accounts;
 
 /// <summary>Users, their passwords and personal access tokens, and turning a presented credential into a user.</summary>
 public sealed partial class AccountService(
-    IAccountStore store, TokenCache cache, TimeProvider timeProvider, UserManager<PasswordAccount> passwords)
+    IAccountStore store, TokenCache cache, TimeProvider timeProvider, UserManager<PasswordAccount> passwords, SessionService sessions)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -107,6 +107,11 @@ public sealed partial class AccountService(
         await store.UpdateUserAsync(updated, cancellationToken);
         // After the write: a request that loads the user from now on sees the ban or the new role.
         cache.InvalidateUser(id);
+        if (updated.Banned && !user.Banned)
+        {
+            // A ban signs the user out everywhere: lifting it later does not bring the sessions back.
+            await sessions.EndAllAsync(id, cancellationToken);
+        }
         return updated;
     }
 

@@ -1,5 +1,6 @@
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Primitives;
 
 namespace Berth.Server.Accounts;
 
@@ -17,6 +18,9 @@ internal static class AuthSchemes
     /// <summary>Personal access tokens, <c>Authorization: Bearer berth_pat_...</c>.</summary>
     public const string PersonalAccessToken = "Bearer";
 
+    /// <summary>A browser session: the <c>berth_session</c> cookie, and no Authorization header.</summary>
+    public const string Session = "Session";
+
     /// <summary>The scheme that answers every refusal in Berth's envelope, whichever scheme authenticated.</summary>
     public const string Refusals = PersonalAccessToken;
 
@@ -27,10 +31,17 @@ internal static class AuthSchemes
             options.ForwardChallenge = Refusals;
             options.ForwardForbid = Refusals;
         })
-        .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null);
+        .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null)
+        .AddScheme<AuthenticationSchemeOptions, SessionHandler>(Session, null);
 
-    /// <summary>The scheme for the credential this request carries.</summary>
-    private static string Select(HttpContext context) => PersonalAccessToken;
+    /// <summary>
+    /// The scheme for the credential this request carries. An Authorization header always wins, so a
+    /// program that sends a token from a browser that also holds a session acts with the token.
+    /// </summary>
+    private static string Select(HttpContext context) =>
+        StringValues.IsNullOrEmpty(context.Request.Headers.Authorization) && SessionCookie.TryRead(context.Request, out _)
+            ? Session
+            : PersonalAccessToken;
 
     /// <summary>
     /// The refusal for a request whose authentication ended in <paramref name="result"/>: the error a

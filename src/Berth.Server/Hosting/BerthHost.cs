@@ -49,11 +49,14 @@ internal static class BerthHost
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseRouting();
         app.UseAuthentication();
+        // Before authorization, so that it guards every route whatever policy the route names.
+        app.UseSessionCsrf();
         app.UseAuthorization();
 
         app.MapBerthHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
+        app.MapAuthApi();
         app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();

@@ -26,7 +26,8 @@ public sealed class AccountServiceTests : IDisposable
 
     /// <summary>An account service with Identity's real hashing and lockout over <paramref name="store"/>.</summary>
     internal static AccountService NewAccountService(
-        IAccountStore store, TokenCache cache, TimeProvider clock, PasswordPolicyOptions? passwordOptions = null)
+        IAccountStore store, TokenCache cache, TimeProvider clock, PasswordPolicyOptions? passwordOptions = null,
+        SessionService? sessions = null)
     {
         var services = new ServiceCollection()
             .AddLogging()
@@ -34,7 +35,8 @@ public sealed class AccountServiceTests : IDisposable
             .AddSingleton(Options.Create(passwordOptions ?? new PasswordPolicyOptions()))
             .AddBerthPasswords()
             .BuildServiceProvider();
-        return new AccountService(store, cache, clock, services.GetRequiredService<UserManager<PasswordAccount>>());
+        sessions ??= new SessionService(new InMemorySessionStore(), new SessionCache(), clock, Options.Create(new SessionLifetimeOptions()));
+        return new AccountService(store, cache, clock, services.GetRequiredService<UserManager<PasswordAccount>>(), sessions);
     }
 
     private CancellationToken Ct => _testTimeout.Token;
