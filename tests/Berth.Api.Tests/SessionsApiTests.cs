@@ -238,6 +238,16 @@ public sealed class SessionsApiTests(BerthServer server) : IClassFixture<BerthSe
     }
 
     [Fact]
+    public async Task PasswordSetByAnAdmin_EndsTheUsersSessions()
+    {
+        var browser = await SignInAsync();
+
+        await (await Admin.PatchAsJsonAsync($"/api/v1/users/{browser.UserId}", new { password = "Another-Horse-43!" })).ReadDataAsync();
+
+        await (await Client(browser.Secret).GetAsync("/api/v1/containers")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_TOKEN");
+    }
+
+    [Fact]
     public async Task Login_BannedUser_Is403AccountBanned()
     {
         var (userId, email) = await CreateUserAsync();

@@ -93,6 +93,8 @@ public sealed partial class AccountService(
             await ValidatePasswordAsync(errors, "password", new PasswordAccount { UserId = user.Id, Email = user.Email }, password);
             errors.ThrowIfAny();
             await ReplacePasswordAsync(user, password);
+            // A reset is how an account is taken back: whoever was signed in with the old password is signed out.
+            await sessions.EndAllAsync(user.Id, cancellationToken);
         }
         var updated = user with
         {
