@@ -154,6 +154,24 @@ internal sealed class SqliteProjectStore(IDbContextFactory<BerthDbContext> conte
         }
     }
 
+    public async Task UpdateRoleAsync(ProjectRole role, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var permissions = string.Join(',', role.Permissions.Select(p => p.ToWire()));
+        var updated = await db.ProjectRoles.Where(r => r.ProjectId == role.ProjectId && r.Name == role.Name)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Permissions, permissions), cancellationToken);
+        if (updated == 0)
+        {
+            throw BerthException.NotFound("Role");
+        }
+    }
+
+    public async Task<bool> RemoveRoleAsync(Guid projectId, string name, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ProjectRoles.Where(r => r.ProjectId == projectId && r.Name == name).ExecuteDeleteAsync(cancellationToken) > 0;
+    }
+
     private static ProjectRow ToRow(Project p) => new()
     {
         Id = p.Id, Name = p.Name, CreatedBy = p.CreatedBy, CreatedAt = p.CreatedAt, UpdatedAt = p.UpdatedAt,

@@ -112,6 +112,42 @@ public sealed class ProjectsApiTests(BerthServer server) : IClassFixture<BerthSe
         await (await member.GetAsync($"/api/v1/projects/{project}")).AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
     }
 
+    [Fact]
+    public async Task CustomRole_ChangeTakesEffectAtOnce_AndDeleteWaitsUntilNobodyHoldsIt()
+    {
+        var (_, owner) = await server.CreateUserClientAsync();
+        var project = await CreateProjectAsync(owner, "custom");
+        var (auditorId, auditor) = await server.CreateUserClientAsync();
+        (await owner.PostAsJsonAsync($"/api/v1/projects/{project}/roles", new { name = "auditor", permissions = new[] { "view" } }))
+            .EnsureSuccessStatusCode();
+        await AddMemberAsync(owner, project, auditorId, "auditor");
+        var box = await owner.CreateAsync(new { hostname = ContainerClient.NewHostname("audit"), project_id = project });
+        var logs = $"/api/v1/containers/{box.Id()}/logs";
+        await (await auditor.GetAsync(logs)).AssertErrorAsync(HttpStatusCode.Forbidden, "INSUFFICIENT_PERMISSIONS");
+
+        var changed = await (await owner.PatchAsJsonAsync($"/api/v1/projects/{project}/roles/auditor",
+            new { permissions = new[] { "logs", "view" } })).ReadDataAsync();
+
+        Assert.Equal(["view", "logs"], changed.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()).ToList());
+        Assert.Equal(HttpStatusCode.OK, (await auditor.GetAsync(logs)).StatusCode);
+        await (await auditor.PatchAsJsonAsync($"/api/v1/projects/{project}/roles/auditor", new { permissions = new[] { "remove" } }))
+            .AssertErrorAsync(HttpStatusCode.Forbidden, "INSUFFICIENT_PERMISSIONS");
+        await (await owner.PatchAsJsonAsync($"/api/v1/projects/{project}/roles/viewer", new { permissions = new[] { "stop" } }))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "OPERATION_STATE_CONFLICT");
+        await (await owner.PatchAsJsonAsync($"/api/v1/projects/{project}/roles/nobody", new { permissions = new[] { "view" } }))
+            .AssertErrorAsync(HttpStatusCode.NotFound, "NOT_FOUND");
+
+        await (await owner.DeleteAsync($"/api/v1/projects/{project}/roles/auditor"))
+            .AssertErrorAsync(HttpStatusCode.BadRequest, "OPERATION_STATE_CONFLICT");
+        await AddMemberRoleAsync(owner, project, auditorId, "viewer");
+        (await owner.DeleteAsync($"/api/v1/projects/{project}/roles/auditor")).EnsureSuccessStatusCode();
+        var roles = await (await owner.GetAsync($"/api/v1/projects/{project}/roles")).ReadDataAsync();
+        Assert.DoesNotContain(roles.EnumerateArray(), r => r.GetProperty("name").GetString() == "auditor");
+    }
+
+    private static async Task AddMemberRoleAsync(HttpClient owner, string project, Guid userId, string role) =>
+        (await owner.PatchAsJsonAsync($"/api/v1/projects/{project}/members/{userId}", new { role })).EnsureSuccessStatusCode();
+
     private static async Task<string> CreateProjectAsync(HttpClient client, string name)
     {
         var created = await (await client.PostAsJsonAsync("/api/v1/projects", new { name })).ReadDataAsync(HttpStatusCode.Created);

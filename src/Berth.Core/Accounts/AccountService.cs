@@ -168,7 +168,7 @@ public sealed partial class AccountService(
 
         if (account.PasswordHash is null)
         {
-            throw new BerthException(BerthError.InvalidCredentials, "This account has no password yet; an admin sets the first one");
+            throw new BerthException(BerthError.OperationStateConflict, "This account has no password yet; an admin sets the first one");
         }
         if (await passwords.IsLockedOutAsync(account))
         {

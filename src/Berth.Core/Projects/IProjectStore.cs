@@ -38,4 +38,9 @@ public interface IProjectStore
 
     /// <summary>Throws ALREADY_EXISTS when the project has a role of that name.</summary>
     Task AddRoleAsync(ProjectRole role, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the permissions of an existing custom role.</summary>
+    Task UpdateRoleAsync(ProjectRole role, CancellationToken cancellationToken);
+
+    Task<bool> RemoveRoleAsync(Guid projectId, string name, CancellationToken cancellationToken);
 }

@@ -201,36 +201,79 @@ public sealed partial class ProjectService(
         {
             errors.Add("name", $"'{name}' is a built-in role");
         }
-        var parsed = new List<Permission>();
-        if (permissions is null || permissions.Count == 0)
-        {
-            errors.Add("permissions", "must list at least one permission");
-        }
-        else
-        {
-            for (var i = 0; i < permissions.Count; i++)
-            {
-                if (!Permissions.TryParse(permissions[i], out var permission))
-                {
-                    errors.Add($"permissions[{i}]", $"must be one of {Permissions.WireList}");
-                }
-                else if (!parsed.Contains(permission))
-                {
-                    parsed.Add(permission);
-                }
-            }
-        }
+        var parsed = ParsePermissions(errors, permissions);
         errors.ThrowIfAny();
 
         var role = new ProjectRole
         {
             ProjectId = projectId,
             Name = name!,
-            Permissions = [.. parsed.Order()],
+            Permissions = parsed,
             CreatedAt = time.GetUtcNow(),
         };
         await store.AddRoleAsync(role, cancellationToken).ConfigureAwait(false);
         return role;
+    }
+
+    /// <summary>Replaces a custom role's permissions; its members have the new ones from their next request.</summary>
+    public async Task<ProjectRole> UpdateRoleAsync(
+        Caller caller, Guid projectId, string name, IReadOnlyList<string>? permissions, CancellationToken cancellationToken)
+    {
+        await RequireOwnerAsync(caller, projectId, cancellationToken).ConfigureAwait(false);
+        var role = await FindCustomRoleAsync(projectId, name, cancellationToken).ConfigureAwait(false);
+        var errors = new FieldErrors();
+        var parsed = ParsePermissions(errors, permissions);
+        errors.ThrowIfAny();
+
+        var updated = role with { Permissions = parsed };
+        await store.UpdateRoleAsync(updated, cancellationToken).ConfigureAwait(false);
+        return updated;
+    }
+
+    /// <summary>Deletes a custom role that no member holds, so that nobody is left with a role that means nothing.</summary>
+    public async Task DeleteRoleAsync(Caller caller, Guid projectId, string name, CancellationToken cancellationToken)
+    {
+        await RequireOwnerAsync(caller, projectId, cancellationToken).ConfigureAwait(false);
+        await FindCustomRoleAsync(projectId, name, cancellationToken).ConfigureAwait(false);
+        var holders = (await store.ListMembersAsync(projectId, cancellationToken).ConfigureAwait(false)).Count(m => m.Role == name);
+        if (holders > 0)
+        {
+            throw new BerthException(BerthError.OperationStateConflict,
+                $"{holders} member(s) hold the role '{name}': give them another role first");
+        }
+        await store.RemoveRoleAsync(projectId, name, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ProjectRole> FindCustomRoleAsync(Guid projectId, string name, CancellationToken cancellationToken)
+    {
+        if (BuiltInRoles.PermissionsOf(name) is not null)
+        {
+            throw new BerthException(BerthError.OperationStateConflict, $"'{name}' is a built-in role; it cannot be changed or deleted");
+        }
+        return await store.FindRoleAsync(projectId, name, cancellationToken).ConfigureAwait(false)
+            ?? throw BerthException.NotFound("Role");
+    }
+
+    private static IReadOnlyList<Permission> ParsePermissions(FieldErrors errors, IReadOnlyList<string>? permissions)
+    {
+        var parsed = new List<Permission>();
+        if (permissions is null || permissions.Count == 0)
+        {
+            errors.Add("permissions", "must list at least one permission");
+            return parsed;
+        }
+        for (var i = 0; i < permissions.Count; i++)
+        {
+            if (!Permissions.TryParse(permissions[i], out var permission))
+            {
+                errors.Add($"permissions[{i}]", $"must be one of {Permissions.WireList}");
+            }
+            else if (!parsed.Contains(permission))
+            {
+                parsed.Add(permission);
+            }
+        }
+        return [.. parsed.Order()];
     }
 
     private async Task<(Project Project, ProjectMember? Member)> ResolveAsync(Caller caller, Guid projectId, CancellationToken cancellationToken)

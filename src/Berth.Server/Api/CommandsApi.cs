@@ -4,6 +4,7 @@ using System.Text.Json;
 using Berth.Core.Commands;
 using Berth.Core.Engine;
 using Berth.Core.Errors;
+using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,13 +21,13 @@ internal static class CommandsApi
     public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder app)
     {
         var byContainer = app.MapGroup("/api/v1/containers").WithTags("Commands");
-        byContainer.MapPost("/{id}/commands", SubmitAsync).WithIdempotency().RequireScope(Scopes.Exec);
-        byContainer.MapGet("/{id}/commands", ListAsync).RequireScope(Scopes.Read);
+        byContainer.MapPost("/{id}/commands", SubmitAsync).WithIdempotency().RequireScope(Scopes.Exec).NeedsPermission(Permission.Exec);
+        byContainer.MapGet("/{id}/commands", ListAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
 
         var commands = app.MapGroup("/api/v1/commands").WithTags("Commands");
-        commands.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read);
-        commands.MapPost("/{id}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Exec);
-        commands.MapGet("/{id}/stream", StreamAsync).RequireScope(Scopes.Read);
+        commands.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
+        commands.MapPost("/{id}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Exec).NeedsPermission(Permission.Exec);
+        commands.MapGet("/{id}/stream", StreamAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
         return app;
     }
 

@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
+using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,13 +20,13 @@ internal static class ContainersApi
         var api = app.MapGroup("/api/v1/containers").WithTags("Containers");
 
         api.MapGet("/", ListAsync).RequireScope(Scopes.Read);
-        api.MapPost("/", CreateAsync).WithIdempotency().RequireScope(Scopes.Write);
-        api.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read);
-        api.MapPatch("/{id}", UpdateAsync).RequireScope(Scopes.Write);
-        api.MapDelete("/{id}", DeleteAsync).WithIdempotency().RequireScope(Scopes.Write);
-        api.MapPost("/{id}/{operation}", OperateAsync).WithIdempotency().RequireScope(Scopes.Write);
-        api.MapGet("/{id}/status-logs", ListStatusLogsAsync).RequireScope(Scopes.Read);
-        api.MapGet("/{id}/wait", WaitAsync).RequireScope(Scopes.Read);
+        api.MapPost("/", CreateAsync).WithIdempotency().RequireScope(Scopes.Write).NeedsPermission(Permission.Create);
+        api.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
+        api.MapPatch("/{id}", UpdateAsync).RequireScope(Scopes.Write).NeedsPermission(Permission.Update);
+        api.MapDelete("/{id}", DeleteAsync).WithIdempotency().RequireScope(Scopes.Write).NeedsPermission(Permission.Remove);
+        api.MapPost("/{id}/{operation}", OperateAsync).WithIdempotency().RequireScope(Scopes.Write).NeedsOperationPermission();
+        api.MapGet("/{id}/status-logs", ListStatusLogsAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
+        api.MapGet("/{id}/wait", WaitAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
         return app;
     }
 

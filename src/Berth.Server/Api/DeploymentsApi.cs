@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using System.Text.Json;
 using Berth.Core.Deployments;
 using Berth.Core.Errors;
+using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,13 +17,13 @@ internal static class DeploymentsApi
     public static IEndpointRouteBuilder MapDeploymentsApi(this IEndpointRouteBuilder app)
     {
         var containers = app.MapGroup("/api/v1/containers").WithTags("Deployments");
-        containers.MapPost("/{id}/deploy", DeployAsync).WithIdempotency().RequireScope(Scopes.Deploy);
-        containers.MapGet("/{id}/deployments", ListAsync).RequireScope(Scopes.Read);
+        containers.MapPost("/{id}/deploy", DeployAsync).WithIdempotency().RequireScope(Scopes.Deploy).NeedsPermission(Permission.Deploy);
+        containers.MapGet("/{id}/deployments", ListAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
 
         var deployments = app.MapGroup("/api/v1/deployments").WithTags("Deployments");
-        deployments.MapGet("/{deploymentId}", GetAsync).RequireScope(Scopes.Read);
-        deployments.MapPost("/{deploymentId}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Deploy);
-        deployments.MapPost("/{deploymentId}/rollback", RollbackAsync).WithIdempotency().RequireScope(Scopes.Deploy);
+        deployments.MapGet("/{deploymentId}", GetAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
+        deployments.MapPost("/{deploymentId}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Deploy).NeedsPermission(Permission.Deploy);
+        deployments.MapPost("/{deploymentId}/rollback", RollbackAsync).WithIdempotency().RequireScope(Scopes.Deploy).NeedsPermission(Permission.Deploy);
         return app;
     }
 

@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Berth.Core.Logs;
+using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -22,7 +23,7 @@ internal static class LogsApi
     public static IEndpointRouteBuilder MapLogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1/containers").WithTags("Containers")
-            .MapGet("/{id}/logs", ReadAsync).RequireScope(Scopes.Read)
+            .MapGet("/{id}/logs", ReadAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.Logs)
             .Produces<string>(StatusCodes.Status200OK, "text/plain", NdjsonType);
         return app;
     }

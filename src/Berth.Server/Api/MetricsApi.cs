@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using Berth.Core.Containers;
 using Berth.Core.Metrics;
 using Berth.Core.Persistence;
+using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
 using Berth.Server.Metrics;
@@ -16,6 +17,7 @@ internal static class MetricsApi
     {
         app.MapGet("/api/v1/containers/{id}/metrics", GetAsync)
             .RequireScope(Scopes.Read)
+            .NeedsPermission(Permission.View)
             .WithTags("Containers")
             .WithSummary("Resource usage of a container, summed over its replicas, as last sampled");
         // Admins only: the series name every tenant's containers.

@@ -46,6 +46,8 @@ internal static class ProjectsApi
         api.MapDelete("/{id}/members/{userId}", RemoveMemberAsync).WithSummary("Remove a member (owners), or leave").RequireScope(Scopes.Write);
         api.MapGet("/{id}/roles", ListRolesAsync).WithSummary("The built-in and custom roles of a project").RequireScope(Scopes.Read);
         api.MapPost("/{id}/roles", CreateRoleAsync).WithSummary("Define a custom role (owners)").RequireScope(Scopes.Write);
+        api.MapPatch("/{id}/roles/{name}", UpdateRoleAsync).WithSummary("Change a custom role's permissions (owners)").RequireScope(Scopes.Write);
+        api.MapDelete("/{id}/roles/{name}", DeleteRoleAsync).WithSummary("Delete a custom role no member holds (owners)").RequireScope(Scopes.Write);
         return app;
     }
 
@@ -131,5 +133,19 @@ internal static class ProjectsApi
         var role = await projects.CreateRoleAsync(http.GetCaller(), Ids.Parse(id), body.Name, body.Permissions, cancellationToken);
         return TypedResults.Created($"/api/v1/projects/{role.ProjectId}/roles/{role.Name}",
             Envelope.Of(ProjectRoleResponse.From(role), "Role created"));
+    }
+
+    private static async Task<Ok<DataEnvelope<ProjectRoleResponse>>> UpdateRoleAsync(
+        HttpContext http, ProjectService projects, string id, string name, RoleBody body, CancellationToken cancellationToken)
+    {
+        var role = await projects.UpdateRoleAsync(http.GetCaller(), Ids.Parse(id), name, body.Permissions, cancellationToken);
+        return TypedResults.Ok(Envelope.Of(ProjectRoleResponse.From(role), "Role updated"));
+    }
+
+    private static async Task<Ok<DataEnvelope<object?>>> DeleteRoleAsync(
+        HttpContext http, ProjectService projects, string id, string name, CancellationToken cancellationToken)
+    {
+        await projects.DeleteRoleAsync(http.GetCaller(), Ids.Parse(id), name, cancellationToken);
+        return TypedResults.Ok(Envelope.Of<object?>(null, "Role deleted"));
     }
 }

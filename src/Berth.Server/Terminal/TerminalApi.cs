@@ -2,6 +2,7 @@ using Berth.Core.Accounts;
 using System.Net.WebSockets;
 using Berth.Core.Engine;
 using Berth.Core.Errors;
+using Berth.Core.Projects;
 using Berth.Core.Terminal;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
@@ -23,7 +24,8 @@ internal static class TerminalApi
 
     public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec);
+        app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec)
+            .NeedsPermission(Permission.Exec);
         return app;
     }
 

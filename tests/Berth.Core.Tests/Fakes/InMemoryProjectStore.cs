@@ -151,4 +151,25 @@ internal sealed class InMemoryProjectStore : IProjectStore
         }
         return Task.CompletedTask;
     }
+
+    public Task UpdateRoleAsync(ProjectRole role, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_roles.ContainsKey((role.ProjectId, role.Name)))
+            {
+                throw BerthException.NotFound("Role");
+            }
+            _roles[(role.ProjectId, role.Name)] = role;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RemoveRoleAsync(Guid projectId, string name, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_roles.Remove((projectId, name)));
+        }
+    }
 }
