@@ -20,6 +20,9 @@ public sealed partial class MatrixWorld
 {
     public const string CustomRole = "matrix-custom";
 
+    /// <summary>The password of <c>{signin-email}</c>, and of every persona that starts a session of its own.</summary>
+    public const string SignInPassword = "Matrix-Password-1!";
+
     /// <summary>PID 1 ends on SIGTERM, so that stops, restarts and deploys do not wait out the grace period.</summary>
     private const string QuickStopCommand = "trap 'exit 0' TERM; while :; do sleep 1; done";
 
@@ -69,6 +72,10 @@ public sealed partial class MatrixWorld
         _tokens[Persona.BannedUser] = bannedToken;
         _ids["member"] = memberId.ToString();
         _ids["user"] = (await NewUserAsync()).ToString();
+        var signIn = await (await Admin.PostAsJsonAsync("/api/v1/users",
+            new { email = $"{Guid.NewGuid():N}@example.com", name = "Matrix", role = "user", password = SignInPassword }))
+            .ReadDataAsync(HttpStatusCode.Created);
+        _ids["signin-email"] = signIn.GetProperty("email").GetString()!;
 
         // Expires in a moment; by the end of the set-up it is expired (awaited below, not slept for).
         var expiring = await MintAsync(Admin, $"/api/v1/users/{viewerId}/tokens",
@@ -167,6 +174,7 @@ public sealed partial class MatrixWorld
         "new-user" => (await NewUserAsync()).ToString(),
         "new-member" => (await AddMemberAsync(await NewUserAsync(), BuiltInRoles.Viewer)).ToString(),
         "own-token" => await OwnTokenAsync(persona, token),
+        "own-session" => await OwnSessionAsync(persona, token),
         _ => _ids.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"Unknown placeholder {{{name}}} in a sample"),
     };
 
@@ -179,6 +187,24 @@ public sealed partial class MatrixWorld
         }
         var minted = await (await Client(token).PostAsJsonAsync("/api/v1/tokens", new { name = "own" })).ReadDataAsync(HttpStatusCode.Created);
         return minted.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>
+    /// A browser session of the caller's own user (an admin gives the user a password, then it signs in);
+    /// callers that cannot authenticate get an id that names nothing.
+    /// </summary>
+    private async Task<string> OwnSessionAsync(Persona persona, string? token)
+    {
+        if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
+        {
+            return Guid.NewGuid().ToString();
+        }
+        var user = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = SignInPassword }),
+            HttpStatusCode.OK);
+        var session = await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login",
+            new { email = user.GetProperty("email").GetString(), password = SignInPassword })).ReadDataAsync();
+        return session.GetProperty("session_id").GetString()!;
     }
 
     private async Task<Answer> HandshakeAsync(HttpClient client, string? token, string path)

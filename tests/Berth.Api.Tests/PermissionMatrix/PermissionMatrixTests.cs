@@ -55,6 +55,14 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("POST /api/v1/auth/password", AnyUser, "/api/v1/auth/password",
             """{"current_password":"never set","new_password":"long enough to pass"}"""),
 
+        // Signing in and out needs no credential: whatever token a persona sends, the login succeeds.
+        new("POST /api/v1/auth/login", Public, "/api/v1/auth/login",
+            $$"""{"email":"{signin-email}","password":"{{MatrixWorld.SignInPassword}}"}"""),
+        new("POST /api/v1/auth/logout", Public, "/api/v1/auth/logout"),
+        new("GET /api/v1/auth/session", AnyUser, "/api/v1/auth/session"),
+        new("GET /api/v1/auth/sessions", AnyUser, "/api/v1/auth/sessions"),
+        new("DELETE /api/v1/auth/sessions/{id}", AnyUser, "/api/v1/auth/sessions/{own-session}"),
+
         new("POST /api/v1/projects", AnyUser, "/api/v1/projects", """{"name":"another"}"""),
         new("GET /api/v1/projects", AnyUser, "/api/v1/projects?limit=100") { Lists = "project" },
         new("GET /api/v1/projects/{id}", ProjectMember, Projects),
