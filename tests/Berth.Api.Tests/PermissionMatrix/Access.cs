@@ -18,6 +18,9 @@ public enum Persona
     Operator,
     Owner,
     Admin,
+
+    /// <summary>The owner's user signed in from a browser: a session cookie and its CSRF token, no Authorization header.</summary>
+    Session,
 }
 
 /// <summary>
@@ -149,6 +152,8 @@ public abstract record Access
             Persona.LacksScope when requiredScope is not null =>
                 Outcome.Refuse(403, "INSUFFICIENT_PERMISSIONS", "required_scope", requiredScope),
             Persona.LacksScope => ForUser(Persona.Owner, isList),
+            // A session holds all of its user's scopes: it answers as the owner's full token does.
+            Persona.Session => ForUser(Persona.Owner, isList),
             _ => ForUser(persona, isList),
         };
     }

@@ -32,6 +32,7 @@ public sealed partial class MatrixWorld
 
     private readonly BerthServer _server;
     private readonly Dictionary<Persona, string> _tokens = [];
+    private readonly Dictionary<Persona, string> _emails = [];
     private readonly Dictionary<string, string> _lacking = [];
     private readonly Dictionary<string, string> _ids = [];
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new();
@@ -72,6 +73,14 @@ public sealed partial class MatrixWorld
         _tokens[Persona.BannedUser] = bannedToken;
         _ids["member"] = memberId.ToString();
         _ids["user"] = (await NewUserAsync()).ToString();
+        // Every persona that authenticates may sign in from a browser too (the session persona, {own-session}).
+        foreach (var persona in new[] { Persona.Admin, Persona.Owner, Persona.Operator, Persona.Viewer, Persona.Custom, Persona.NonMember })
+        {
+            var user = (await (await Client(_tokens[persona]).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
+            await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = SignInPassword }),
+                HttpStatusCode.OK);
+            _emails[persona] = user.GetProperty("email").GetString()!;
+        }
         var signIn = await (await Admin.PostAsJsonAsync("/api/v1/users",
             new { email = $"{Guid.NewGuid():N}@example.com", name = "Matrix", role = "user", password = SignInPassword }))
             .ReadDataAsync(HttpStatusCode.Created);
@@ -124,10 +133,18 @@ public sealed partial class MatrixWorld
         var token = TokenOf(persona, requiredScope);
         var path = await ResolveAsync(sample.Path, sample, persona, token, allowed);
         var body = sample.Body is null ? null : await ResolveAsync(sample.Body, sample, persona, token, allowed);
-        var client = token is null ? _server.Anonymous : Client(token);
+        // The session persona signs in afresh for every request, so that a login or logout sample cannot end it for the next.
+        var session = persona == Persona.Session ? await SignInAsync(_emails[Persona.Owner]) : null;
+        var client = session?.Client ?? (token is null ? _server.Anonymous : Client(token));
         if (sample.WebSocket)
         {
-            return await HandshakeAsync(client, token, path);
+            return await HandshakeAsync(client, path, session is null
+                ? (token is null ? null : r => r.Headers.Authorization = $"Bearer {token}")
+                : r =>
+                {
+                    r.Headers.Cookie = $"berth_session={session.Secret}";
+                    r.Headers.Origin = "http://localhost";
+                });
         }
         using var request = new HttpRequestMessage(new HttpMethod(sample.Method), path);
         if (body is not null)
@@ -148,7 +165,7 @@ public sealed partial class MatrixWorld
     /// <summary>The token a persona sends; the lacking-scope persona's depends on the route's scope.</summary>
     private string? TokenOf(Persona persona, string? requiredScope) => persona switch
     {
-        Persona.NoCredentials => null,
+        Persona.NoCredentials or Persona.Session => null,
         Persona.LacksScope => _lacking[requiredScope ?? "read"],
         _ => _tokens[persona],
     };
@@ -181,6 +198,12 @@ public sealed partial class MatrixWorld
     /// <summary>A token the caller minted for itself; callers that cannot authenticate get an id that names nothing.</summary>
     private async Task<string> OwnTokenAsync(Persona persona, string? token)
     {
+        if (persona == Persona.Session)
+        {
+            var session = await SignInAsync(_emails[Persona.Owner]);
+            var own = await (await session.Client.PostAsJsonAsync("/api/v1/tokens", new { name = "own" })).ReadDataAsync(HttpStatusCode.Created);
+            return own.GetProperty("id").GetString()!;
+        }
         if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
         {
             return Guid.NewGuid().ToString();
@@ -189,30 +212,47 @@ public sealed partial class MatrixWorld
         return minted.GetProperty("id").GetString()!;
     }
 
-    /// <summary>
-    /// A browser session of the caller's own user (an admin gives the user a password, then it signs in);
-    /// callers that cannot authenticate get an id that names nothing.
-    /// </summary>
+    /// <summary>A browser session of the caller's own user; callers that cannot authenticate get an id that names nothing.</summary>
     private async Task<string> OwnSessionAsync(Persona persona, string? token)
     {
+        if (persona == Persona.Session)
+        {
+            return (await SignInAsync(_emails[Persona.Owner])).Id;
+        }
         if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
         {
             return Guid.NewGuid().ToString();
         }
-        var user = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
-        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = SignInPassword }),
-            HttpStatusCode.OK);
-        var session = await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login",
-            new { email = user.GetProperty("email").GetString(), password = SignInPassword })).ReadDataAsync();
-        return session.GetProperty("session_id").GetString()!;
+        var email = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user").GetProperty("email").GetString()!;
+        return (await SignInAsync(email)).Id;
     }
 
-    private async Task<Answer> HandshakeAsync(HttpClient client, string? token, string path)
+    /// <summary>A browser that signed in as <paramref name="email"/>: a client sending the cookie and the CSRF token.</summary>
+    private async Task<SignedIn> SignInAsync(string email)
+    {
+        var response = await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login", new { email, password = SignInPassword });
+        var session = await response.ReadDataAsync();
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("berth_session=", StringComparison.Ordinal));
+        var secret = cookie.Split(';')[0]["berth_session=".Length..];
+        var client = _server.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+        {
+            AllowAutoRedirect = false,
+            HandleCookies = false,
+        });
+        client.Timeout = s_requestTimeout;
+        client.DefaultRequestHeaders.Add("Cookie", $"berth_session={secret}");
+        client.DefaultRequestHeaders.Add("x-csrf-token", session.GetProperty("csrf_token").GetString());
+        return new SignedIn(session.GetProperty("session_id").GetString()!, secret, client);
+    }
+
+    private sealed record SignedIn(string Id, string Secret, HttpClient Client);
+
+    private async Task<Answer> HandshakeAsync(HttpClient client, string path, Action<Microsoft.AspNetCore.Http.HttpRequest>? credentials)
     {
         var websockets = _server.Server.CreateWebSocketClient();
-        if (token is not null)
+        if (credentials is not null)
         {
-            websockets.ConfigureRequest = r => r.Headers.Authorization = $"Bearer {token}";
+            websockets.ConfigureRequest = credentials;
         }
         var uri = new UriBuilder(_server.Server.BaseAddress) { Scheme = "ws" };
         var query = path.IndexOf('?', StringComparison.Ordinal);

@@ -15,7 +15,8 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// <summary>
 /// The permission matrix: every route of the route table (REST and WebSocket), called by each persona
 /// (admin, owner, operator, viewer, custom role, non-member, banned user, expired token, a token lacking
-/// the route's scope, no credentials), must answer exactly the documented status and error code.
+/// the route's scope, no credentials, the owner's browser session), must answer exactly the documented
+/// status and error code.
 /// <para><b>Adding a route.</b> A route without a line in <see cref="Rules"/> fails
 /// <see cref="EveryRoute_HasAnAccessRule"/> with its name. Add one line: the route as
 /// <c>"METHOD pattern"</c> (as the failure prints it), who may call it (<see cref="Access.Public"/>,
@@ -51,9 +52,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("POST /api/v1/tokens", AnyUser, "/api/v1/tokens", """{"name":"matrix"}"""),
         new("GET /api/v1/tokens", AnyUser, "/api/v1/tokens"),
         new("DELETE /api/v1/tokens/{id}", AnyUser, "/api/v1/tokens/{own-token}"),
-        // The personas have no password: an allowed change is 400 OPERATION_STATE_CONFLICT.
+        // The personas sign in with one password (see MatrixWorld); an allowed change keeps it.
         new("POST /api/v1/auth/password", AnyUser, "/api/v1/auth/password",
-            """{"current_password":"never set","new_password":"long enough to pass"}"""),
+            $$"""{"current_password":"{{MatrixWorld.SignInPassword}}","new_password":"{{MatrixWorld.SignInPassword}}"}"""),
 
         // Signing in and out needs no credential: whatever token a persona sends, the login succeeds.
         new("POST /api/v1/auth/login", Public, "/api/v1/auth/login",
