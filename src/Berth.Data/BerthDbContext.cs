@@ -18,6 +18,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
     public DbSet<PasswordAccountRow> PasswordAccounts => Set<PasswordAccountRow>();
     public DbSet<SessionRow> Sessions => Set<SessionRow>();
+    public DbSet<RefreshTokenRow> RefreshTokens => Set<RefreshTokenRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
     public DbSet<DeploymentRow> Deployments => Set<DeploymentRow>();
@@ -98,6 +99,16 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.HasIndex(s => s.SecretHash).IsUnique();
             e.HasIndex(s => s.UserId);
             e.HasOne<UserRow>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RefreshTokenRow>(e =>
+        {
+            e.ToTable("RefreshTokens");
+            e.HasKey(t => t.Id);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasIndex(t => t.FamilyId);
+            e.HasIndex(t => new { t.UserId, t.ExpiresAt });
+            e.HasOne<UserRow>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<IdempotencyRow>(e =>

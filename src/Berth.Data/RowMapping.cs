@@ -170,6 +170,32 @@ internal static class RowMapping
         EndedAt = r.EndedAt,
     };
 
+    public static RefreshTokenRow ToRow(this RefreshToken t) => new()
+    {
+        Id = t.Id,
+        UserId = t.UserId,
+        FamilyId = t.FamilyId,
+        TokenHash = t.TokenHash,
+        Scopes = t.Scopes is { } scopes ? string.Join(' ', TokenScopes.ToNames(scopes)) : null,
+        CreatedAt = t.CreatedAt,
+        ExpiresAt = t.ExpiresAt,
+        UsedAt = t.UsedAt,
+        RevokedAt = t.RevokedAt,
+    };
+
+    public static RefreshToken ToRecord(this RefreshTokenRow r) => new()
+    {
+        Id = r.Id,
+        UserId = r.UserId,
+        FamilyId = r.FamilyId,
+        TokenHash = r.TokenHash,
+        Scopes = r.Scopes is { } names ? ParseScopes(names) : null,
+        CreatedAt = r.CreatedAt,
+        ExpiresAt = r.ExpiresAt,
+        UsedAt = r.UsedAt,
+        RevokedAt = r.RevokedAt,
+    };
+
     /// <summary>Unknown names are dropped: a token never gains access from a value this version cannot read.</summary>
     private static Scopes ParseScopes(string names)
     {

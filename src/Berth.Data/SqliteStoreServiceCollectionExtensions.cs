@@ -26,6 +26,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
         services.AddSingleton<ISessionStore, SqliteSessionStore>();
+        services.AddSingleton<IRefreshTokenStore, SqliteRefreshTokenStore>();
         services.AddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<ICommandStore, SqliteCommandStore>();
         services.AddSingleton<Berth.Core.Deployments.IDeploymentStore, SqliteDeploymentStore>();

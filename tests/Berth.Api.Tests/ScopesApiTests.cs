@@ -182,8 +182,10 @@ public sealed class ScopesApiTests(BerthServer server) : IClassFixture<BerthServ
                 && !route.StartsWith("/api/v1/auth/session", StringComparison.Ordinal)
                 && e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
             .ToList();
+        // A route open to anyone (signing in) needs no scope, and says so.
         var unscoped = guarded
-            .Where(e => e.Metadata.GetMetadata<Berth.Server.Accounts.RequiredScope>() is null)
+            .Where(e => e.Metadata.GetMetadata<Berth.Server.Accounts.RequiredScope>() is null
+                && e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
             .Select(e => e.DisplayName)
             .ToList();
 

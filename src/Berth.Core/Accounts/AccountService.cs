@@ -8,7 +8,8 @@ namespace Berth.Core.Accounts;
 
 /// <summary>Users, their passwords and personal access tokens, and turning a presented credential into a user.</summary>
 public sealed partial class AccountService(
-    IAccountStore store, TokenCache cache, TimeProvider timeProvider, UserManager<PasswordAccount> passwords, SessionService sessions)
+    IAccountStore store, TokenCache cache, AccessRevocations revocations, TimeProvider timeProvider,
+    UserManager<PasswordAccount> passwords, SessionService sessions)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -111,6 +112,8 @@ public sealed partial class AccountService(
         cache.InvalidateUser(id);
         if (updated.Banned && !user.Banned)
         {
+            // Open streams authenticated before the ban; they end now rather than at their next request.
+            revocations.RevokeUser(id);
             // A ban signs the user out everywhere: lifting it later does not bring the sessions back.
             await sessions.EndAllAsync(id, cancellationToken);
         }
@@ -228,6 +231,7 @@ public sealed partial class AccountService(
             throw BerthException.NotFound("Token");
         }
         cache.InvalidateToken(tokenId);
+        revocations.RevokeCredential(tokenId);
     }
 
     /// <summary>Runs on every request; a cache hit touches no store.</summary>
@@ -284,6 +288,27 @@ public sealed partial class AccountService(
             user = loaded;
         }
         return user.Banned ? UserAuthenticationResult.Banned : new UserAuthenticationResult.Success(user);
+    }
+
+    /// <summary>
+    /// Like <see cref="AuthenticateUserAsync"/>, for a verified credential that names its user by email
+    /// (case-insensitive), as an external identity provider does. A cache hit touches no store.
+    /// </summary>
+    public async ValueTask<UserAuthenticationResult> AuthenticateUserByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        if (!cache.TryGetUserId(normalized, out var userId))
+        {
+            var generation = cache.Generation;
+            var user = await store.FindUserByEmailAsync(normalized, cancellationToken);
+            if (user is null)
+            {
+                return UserAuthenticationResult.Unknown;
+            }
+            cache.AddUserEmail(normalized, user.Id, generation);
+            userId = user.Id;
+        }
+        return await AuthenticateUserAsync(userId, cancellationToken);
     }
 
     /// <summary>
@@ -400,7 +425,8 @@ public sealed partial class AccountService(
         await passwords.UpdateSecurityStampAsync(account);
     }
 
-    private static BerthException LockedOut(DateTimeOffset until) => new(
+    /// <summary>The answer to any sign-in while the account is locked, with <c>details.locked_until</c>.</summary>
+    public static BerthException LockedOut(DateTimeOffset until) => new(
         BerthError.AccountLocked,
         "Too many failed attempts; the account is locked for a while",
         new Dictionary<string, object?> { ["locked_until"] = until });

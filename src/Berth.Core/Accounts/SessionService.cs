@@ -10,7 +10,8 @@ namespace Berth.Core.Accounts;
 /// as for every credential that names its user.
 /// </summary>
 public sealed class SessionService(
-    ISessionStore store, SessionCache cache, TimeProvider timeProvider, IOptions<SessionLifetimeOptions> options)
+    ISessionStore store, SessionCache cache, AccessRevocations revocations, TimeProvider timeProvider,
+    IOptions<SessionLifetimeOptions> options)
 {
     /// <summary>How stale the stored last use of a session may be; the cache knows the exact one.</summary>
     public static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(1);
@@ -104,13 +105,21 @@ public sealed class SessionService(
         }
         // After the write: a request that loads the session from now on sees it ended.
         cache.InvalidateSession(sessionId);
+        // Streams it opened make no next request; they end now.
+        revocations.RevokeCredential(sessionId);
     }
 
-    /// <summary>Ends every session of the user (a ban).</summary>
+    /// <summary>Ends every session of the user (a ban, a password reset), and the streams they opened.</summary>
     public async Task EndAllAsync(Guid userId, CancellationToken cancellationToken)
     {
-        await store.EndSessionsAsync(userId, timeProvider.GetUtcNow(), cancellationToken);
+        var now = timeProvider.GetUtcNow();
+        var live = await store.ListSessionsAsync(userId, now, cancellationToken);
+        await store.EndSessionsAsync(userId, now, cancellationToken);
         cache.InvalidateUser(userId);
+        foreach (var session in live)
+        {
+            revocations.RevokeCredential(session.Id);
+        }
     }
 
     private DateTimeOffset IdleExpiry(Session session, DateTimeOffset lastUsedAt)

@@ -16,6 +16,7 @@ public sealed class TokenCache
 
     private readonly ConcurrentDictionary<string, CachedCredential> _byHash = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, User> _users = new();
+    private readonly ConcurrentDictionary<string, Guid> _userIdsByEmail = new(StringComparer.Ordinal);
     private long _generation;
 
     /// <summary>Read before loading from the store; pass to <see cref="Add"/>.</summary>
@@ -57,10 +58,33 @@ public sealed class TokenCache
         }
     }
 
+    internal bool TryGetUserId(string normalizedEmail, out Guid userId) => _userIdsByEmail.TryGetValue(normalizedEmail, out userId);
+
+    /// <summary>Remembers whose email this is, for credentials that name their user by email (external OIDC tokens).</summary>
+    internal void AddUserEmail(string normalizedEmail, Guid userId, long generationSeen)
+    {
+        if (_userIdsByEmail.Count >= MaxEntries)
+        {
+            _userIdsByEmail.Clear();
+        }
+        _userIdsByEmail[normalizedEmail] = userId;
+        if (Generation != generationSeen)
+        {
+            _userIdsByEmail.TryRemove(normalizedEmail, out _);
+        }
+    }
+
     internal void InvalidateUser(Guid userId)
     {
         Invalidate(c => c.User.Id == userId);
         _users.TryRemove(userId, out _);
+        foreach (var (email, id) in _userIdsByEmail)
+        {
+            if (id == userId)
+            {
+                _userIdsByEmail.TryRemove(email, out _);
+            }
+        }
     }
 
     internal void InvalidateToken(Guid tokenId) => Invalidate(c => c.Token.Id == tokenId);

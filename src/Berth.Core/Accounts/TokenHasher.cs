@@ -15,11 +15,14 @@ public static class TokenHasher
     private const int MaxTokenLength = 256;
 
     /// <summary>A new token: the prefix and 32 random bytes, base64url.</summary>
-    public static string Generate()
+    public static string Generate() => Generate(Prefix);
+
+    /// <summary>A new secret of another kind (e.g. a refresh token): <paramref name="prefix"/> and 32 random bytes, base64url.</summary>
+    public static string Generate(string prefix)
     {
         Span<byte> secret = stackalloc byte[32];
         RandomNumberGenerator.Fill(secret);
-        return Prefix + Base64Url.EncodeToString(secret);
+        return prefix + Base64Url.EncodeToString(secret);
     }
 
     /// <summary>Lowercase hex SHA-256 of the token's UTF-8 bytes.</summary>

@@ -1,5 +1,6 @@
 using Berth.Core.Accounts;
 using Berth.Core.Accounts.Passwords;
+using Berth.Server.Accounts.Jwt;
 using Microsoft.AspNetCore.Authorization;
 
 namespace Berth.Server.Accounts;
@@ -22,6 +23,7 @@ internal static class AccountsSetup
                 .AddRequirements(new ScopeRequirement(Scopes.Admin)));
         builder.Services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ScopeAwareResultHandler>();
+        builder.AddBerthJwt();
         return builder;
     }
 
@@ -34,6 +36,7 @@ internal static class AccountsSetup
             .Validate(o => o.LockoutDuration > TimeSpan.Zero, "Berth:Passwords:LockoutDuration must be positive.")
             .ValidateOnStart();
         builder.Services.AddBerthPasswords();
+        builder.Services.AddSingleton<AccessRevocations>();
         builder.Services.AddScoped<AccountService>();
         builder.Services.AddSingleton<SessionCache>();
         builder.Services.AddSingleton<SessionService>();

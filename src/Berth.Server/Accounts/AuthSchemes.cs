@@ -1,6 +1,8 @@
 using Berth.Core.Errors;
+using Berth.Server.Accounts.Jwt;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Berth.Server.Accounts;
 
@@ -18,6 +20,12 @@ internal static class AuthSchemes
     /// <summary>Personal access tokens, <c>Authorization: Bearer berth_pat_...</c>.</summary>
     public const string PersonalAccessToken = "Bearer";
 
+    /// <summary>Access tokens Berth signed itself (<c>POST /api/v1/auth/token</c>), JWTs whose <c>iss</c> is <c>Berth:Jwt:Issuer</c>.</summary>
+    public const string Jwt = "BerthJwt";
+
+    /// <summary>JWTs of the external OpenID Connect provider, whose <c>iss</c> is <c>Berth:Oidc:Issuer</c>.</summary>
+    public const string ExternalJwt = "ExternalJwt";
+
     /// <summary>A browser session: the <c>berth_session</c> cookie, and no Authorization header.</summary>
     public const string Session = "Session";
 
@@ -32,16 +40,44 @@ internal static class AuthSchemes
             options.ForwardForbid = Refusals;
         })
         .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null)
-        .AddScheme<AuthenticationSchemeOptions, SessionHandler>(Session, null);
+        .AddScheme<AuthenticationSchemeOptions, SessionHandler>(Session, null)
+        .AddBerthJwtSchemes();
 
     /// <summary>
-    /// The scheme for the credential this request carries. An Authorization header always wins, so a
-    /// program that sends a token from a browser that also holds a session acts with the token.
+    /// The scheme for the credential this request carries. An Authorization header always wins over the
+    /// session cookie, so a program that sends a token from a browser that also holds a session acts
+    /// with the token. A JWT goes to the scheme of the issuer its (not yet verified) <c>iss</c> names,
+    /// which then verifies it; everything else is a personal access token.
     /// </summary>
-    private static string Select(HttpContext context) =>
-        StringValues.IsNullOrEmpty(context.Request.Headers.Authorization) && SessionCookie.TryRead(context.Request, out _)
-            ? Session
-            : PersonalAccessToken;
+    private static string Select(HttpContext context)
+    {
+        if (StringValues.IsNullOrEmpty(context.Request.Headers.Authorization) && SessionCookie.TryRead(context.Request, out _))
+        {
+            return Session;
+        }
+        var credential = BearerCredential(context.Request);
+        if (UnverifiedJwt.LooksLikeJwt(credential))
+        {
+            var issuers = context.RequestServices.GetRequiredService<JwtIssuers>();
+            if (issuers.IsBerth(credential))
+            {
+                return Jwt;
+            }
+            if (issuers.IsExternal(credential))
+            {
+                return ExternalJwt;
+            }
+        }
+        return PersonalAccessToken;
+    }
+
+    /// <summary>The credential of <c>Authorization: Bearer &lt;credential&gt;</c>; empty for any other header.</summary>
+    private static ReadOnlySpan<char> BearerCredential(HttpRequest request)
+    {
+        const string prefix = "Bearer ";
+        var header = request.Headers.Authorization.ToString().AsSpan();
+        return header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim() : [];
+    }
 
     /// <summary>
     /// The refusal for a request whose authentication ended in <paramref name="result"/>: the error a
@@ -51,6 +87,7 @@ internal static class AuthSchemes
     public static (BerthError Error, string Message) Refusal(AuthenticateResult result) => result.Failure switch
     {
         AuthenticationFailure failure => (failure.Error, failure.Message),
+        SecurityTokenExpiredException => (BerthError.TokenExpired, "The token has expired"),
         not null => (BerthError.InvalidToken, "The token is not valid"),
         null => (BerthError.MissingToken, "An Authorization: Bearer token is required"),
     };

@@ -1,150 +1,115 @@
-using System.Globalization;
 using Berth.Core.Accounts;
 using Berth.Core.Errors;
-using Berth.Server.Accounts;
+using Berth.Server.Accounts.Jwt;
 using Berth.Server.Http;
+using Berth.Server.RateLimits;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Server.Api;
 
-internal sealed record LoginRequest(string? Email, string? Password);
-
 /// <summary>
-/// Who is signed in. For a session: its id, its CSRF token (derived from the cookie, so a reloaded page
-/// can get it again) and when it ends; for a Bearer credential only the user.
+/// <c>grant_type</c> is <c>password</c> (with <c>email</c>, <c>password</c> and optional <c>scopes</c>) or
+/// <c>refresh_token</c> (with <c>refresh_token</c>); when it is left out, a body with a
+/// <c>refresh_token</c> is a refresh and any other a sign-in.
 /// </summary>
-internal sealed record AuthStateResponse(
-    UserResponse User, string Credential, Guid? SessionId, string? CsrfToken, DateTimeOffset? ExpiresAt, DateTimeOffset? IdleExpiresAt)
-{
-    public const string SessionCredential = "session";
-    public const string TokenCredential = "token";
+internal sealed record TokenGrantRequest(
+    string? GrantType, string? Email, string? Password, IReadOnlyList<string>? Scopes, string? RefreshToken);
 
-    public static AuthStateResponse ForSession(User user, Session session, string csrfToken, SessionService sessions) =>
-        new(UserResponse.From(user), SessionCredential, session.Id, csrfToken, session.ExpiresAt, sessions.IdleExpiresAt(session));
-}
+/// <summary>An access token and the refresh token that renews it; the only answer that carries either.</summary>
+internal sealed record TokenGrantResponse(
+    string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, IReadOnlyList<string> Scopes);
 
-/// <summary>A session as its user lists it: never its secret, its CSRF token or their hashes.</summary>
-internal sealed record SessionResponse(
-    Guid Id, bool Current, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt, DateTimeOffset ExpiresAt, DateTimeOffset IdleExpiresAt);
-
-/// <summary>Browser sign-in: a session cookie and its CSRF token, for people rather than programs.</summary>
+/// <summary>Signing in with a password for short-lived JWTs, renewing them, and the key that verifies them.</summary>
 internal static class AuthApi
 {
+    public const string PasswordGrant = "password";
+    public const string RefreshTokenGrant = "refresh_token";
+
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        // Like /api/v1/tokens, your own sign-in state needs no scope; login and logout need no credential.
-        var auth = app.MapGroup("/api/v1/auth").WithTags("Auth");
-        auth.MapPost("/login", LoginAsync).AllowAnonymous()
-            .WithSummary("Sign in with email and password; sets the session cookie and returns its CSRF token");
-        auth.MapPost("/logout", LogoutAsync).AllowAnonymous()
-            .WithSummary("End this browser's session and clear its cookie");
-        auth.MapGet("/session", GetSessionAsync)
-            .WithSummary("Who is signed in; for a session, its CSRF token and when it ends");
-        auth.MapGet("/sessions", ListSessionsAsync).WithSummary("List your live sessions");
-        auth.MapDelete("/sessions/{id}", EndSessionAsync).WithSummary("End one of your sessions; its cookie stops working at once");
+        app.MapPost("/api/v1/auth/token", GrantAsync).AllowAnonymous().RequireLoginRateLimit().WithTags("Auth")
+            .WithSummary("Exchange an email and password, or a refresh token, for an access token (JWT) and a new refresh token");
+        app.MapGet("/.well-known/jwks.json", Keys).AllowAnonymous().WithTags("Auth")
+            .WithSummary("The public key that verifies Berth's access tokens (JWKS)");
         return app;
     }
 
-    public static async Task<IResult> LoginAsync(
-        LoginRequest request, HttpContext context, AccountService accounts, SessionService sessions,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+    public static async Task<Ok<DataEnvelope<TokenGrantResponse>>> GrantAsync(
+        TokenGrantRequest request, AccountService accounts, RefreshTokenService refreshTokens, AccessTokenIssuer issuer,
+        IOptions<JwtOptions> options, CancellationToken cancellationToken)
     {
-        switch (await accounts.CheckPasswordAsync(request.Email, request.Password, cancellationToken))
+        var grant = request.GrantType ?? (request.RefreshToken is not null ? RefreshTokenGrant : PasswordGrant);
+        var lifetime = options.Value.RefreshTokenLifetime;
+        var (user, scopes, refreshToken) = grant switch
         {
-            case SignInResult.Success { User: var user }:
-                // Signing in again from a signed-in browser replaces its session rather than orphaning it.
-                if (context.Features.Get<SessionFeature>() is { } previous)
-                {
-                    await EndQuietlyAsync(sessions, previous.Session, cancellationToken);
-                }
-                var started = await sessions.StartAsync(user, cancellationToken);
-                SessionCookie.Append(context, started);
-                return TypedResults.Ok(Envelope.Of(
-                    AuthStateResponse.ForSession(user, started.Session, started.CsrfToken, sessions), "Signed in"));
-            case SignInResult.LockedOut { Until: var until }:
-                var seconds = Math.Max(1, (long)Math.Ceiling((until - timeProvider.GetUtcNow()).TotalSeconds));
-                return new ErrorResult(BerthError.AccountLocked,
-                    "Too many failed sign-ins; the account is locked for now",
-                    new Dictionary<string, object?> { ["retry_after"] = seconds, ["locked_until"] = until },
-                    RetryAfterSeconds: seconds);
-            case SignInResult.BannedUser:
-                return new ErrorResult(BerthError.AccountBanned, "The account is banned");
-            default:
-                // The same answer whether the email is unknown or the password wrong.
-                return new ErrorResult(BerthError.InvalidCredentials, "The email or password is not correct");
-        }
+            PasswordGrant => await SignInAsync(request, accounts, refreshTokens, lifetime, cancellationToken),
+            RefreshTokenGrant => await RefreshAsync(request, refreshTokens, lifetime, cancellationToken),
+            _ => throw BerthException.Validation("grant_type", $"must be {PasswordGrant} or {RefreshTokenGrant}"),
+        };
+        // A sign-in without scopes follows its user's role, like a token created without them.
+        var effective = (scopes ?? Scopes.All) & TokenScopes.AllowedFor(user);
+        var (accessToken, accessLifetime) = issuer.Issue(user, effective);
+        var body = new TokenGrantResponse(
+            accessToken, "Bearer", (int)accessLifetime.TotalSeconds, refreshToken, TokenScopes.ToNames(effective));
+        return TypedResults.Ok(Envelope.Of(body));
     }
 
-    public static async Task<NoContent> LogoutAsync(HttpContext context, SessionService sessions, CancellationToken cancellationToken)
+    public static IResult Keys(JwtSigningKey key)
     {
-        if (context.Features.Get<SessionFeature>() is { } current)
-        {
-            await EndQuietlyAsync(sessions, current.Session, cancellationToken);
-        }
-        SessionCookie.Delete(context);
-        return TypedResults.NoContent();
+        var jwk = key.PublicJwk;
+        return Results.Json(new { keys = new[] { new { kty = jwk.Kty, use = jwk.Use, alg = jwk.Alg, kid = jwk.Kid, n = jwk.N, e = jwk.E } } });
     }
 
-    public static async Task<Ok<DataEnvelope<AuthStateResponse>>> GetSessionAsync(
-        HttpContext context, AccountService accounts, SessionService sessions, CancellationToken cancellationToken)
+    private static async Task<(User User, Scopes? Scopes, string RefreshToken)> SignInAsync(
+        TokenGrantRequest request, AccountService accounts, RefreshTokenService refreshTokens, TimeSpan lifetime,
+        CancellationToken cancellationToken)
     {
-        var caller = context.GetCaller();
-        var user = await accounts.GetUserAsync(caller.UserId, cancellationToken);
-        if (context.Features.Get<SessionFeature>() is { Session: var session } && SessionCookie.TryRead(context.Request, out var secret))
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(request.Email))
         {
-            return TypedResults.Ok(Envelope.Of(AuthStateResponse.ForSession(user, session, SessionSecrets.CsrfToken(secret), sessions)));
+            errors.Add("email", "is required");
         }
-        return TypedResults.Ok(Envelope.Of(new AuthStateResponse(
-            UserResponse.From(user), AuthStateResponse.TokenCredential, null, null, null, null)));
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            errors.Add("password", "is required");
+        }
+        errors.ThrowIfAny();
+
+        var user = await accounts.CheckPasswordAsync(request.Email, request.Password, cancellationToken) switch
+        {
+            SignInResult.Success success => success.User,
+            SignInResult.LockedOut locked => throw AccountService.LockedOut(locked.Until),
+            SignInResult.BannedUser => throw new BerthException(BerthError.AccountBanned, "The account is banned"),
+            _ => throw new BerthException(BerthError.InvalidCredentials, "The email or password is not correct"),
+        };
+        var scopes = TokenScopes.Resolve(errors, request.Scopes, user, Scopes.All);
+        errors.ThrowIfAny();
+        return (user, scopes, await refreshTokens.IssueAsync(user, scopes, lifetime, cancellationToken));
     }
 
-    public static async Task<Ok<DataEnvelope<IReadOnlyList<SessionResponse>>>> ListSessionsAsync(
-        HttpContext context, SessionService sessions, CancellationToken cancellationToken)
+    private static async Task<(User User, Scopes? Scopes, string RefreshToken)> RefreshAsync(
+        TokenGrantRequest request, RefreshTokenService refreshTokens, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        var caller = context.GetCaller();
-        var current = context.Features.Get<SessionFeature>()?.Session.Id;
-        var live = await sessions.ListAsync(caller.UserId, cancellationToken);
-        return TypedResults.Ok(Envelope.Of<IReadOnlyList<SessionResponse>>(live
-            .Select(s => new SessionResponse(s.Id, s.Id == current, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, sessions.IdleExpiresAt(s)))
-            .ToList()));
-    }
+        var errors = new FieldErrors();
+        if (string.IsNullOrEmpty(request.RefreshToken))
+        {
+            errors.Add("refresh_token", "is required");
+        }
+        if (request.Scopes is not null)
+        {
+            errors.Add("scopes", "cannot change on a refresh; the new tokens keep the scopes of the sign-in");
+        }
+        errors.ThrowIfAny();
 
-    public static async Task<NoContent> EndSessionAsync(
-        string id, HttpContext context, SessionService sessions, CancellationToken cancellationToken)
-    {
-        var sessionId = Ids.Parse(id);
-        await sessions.EndAsync(context.GetCaller().UserId, sessionId, cancellationToken);
-        if (context.Features.Get<SessionFeature>()?.Session.Id == sessionId)
+        return await refreshTokens.RefreshAsync(request.RefreshToken, lifetime, cancellationToken) switch
         {
-            SessionCookie.Delete(context);
-        }
-        return TypedResults.NoContent();
-    }
-
-    /// <summary>Ends a session that may have ended a moment ago by another way (a ban, another tab).</summary>
-    private static async Task EndQuietlyAsync(SessionService sessions, Session session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await sessions.EndAsync(session.UserId, session.Id, cancellationToken);
-        }
-        catch (BerthException e) when (e.Error == BerthError.NotFound)
-        {
-            // Already ended: signing out is done either way.
-        }
-    }
-
-    /// <summary>An error answered in the envelope with a header the exception handler would clear (Retry-After).</summary>
-    private sealed record ErrorResult(
-        BerthError Error, string Message, IReadOnlyDictionary<string, object?>? Details = null, long? RetryAfterSeconds = null) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            if (RetryAfterSeconds is { } seconds)
-            {
-                httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            }
-            return httpContext.WriteErrorAsync(Error.Status, Envelope.Error(Error, Message, Details));
-        }
+            RefreshResult.Success success => (success.User, success.Scopes, success.RefreshToken),
+            RefreshResult.ReusedToken => throw new BerthException(BerthError.InvalidToken,
+                "The refresh token was already used; every token of its sign-in is now revoked, sign in again"),
+            RefreshResult.ExpiredToken => throw new BerthException(BerthError.TokenExpired, "The refresh token has expired; sign in again"),
+            RefreshResult.BannedUser => throw new BerthException(BerthError.AccountBanned, "The account is banned"),
+            _ => throw new BerthException(BerthError.InvalidToken, "The refresh token is not valid"),
+        };
     }
 }

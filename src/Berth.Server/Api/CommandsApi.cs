@@ -7,6 +7,7 @@ using Berth.Core.Errors;
 using Berth.Core.Projects;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
+using Berth.Server.RateLimits;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ internal static class CommandsApi
         var commands = app.MapGroup("/api/v1/commands").WithTags("Commands");
         commands.MapGet("/{id}", GetAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
         commands.MapPost("/{id}/cancel", CancelAsync).WithIdempotency().RequireScope(Scopes.Exec).NeedsPermission(Permission.Exec);
-        commands.MapGet("/{id}/stream", StreamAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View);
+        commands.MapGet("/{id}/stream", StreamAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.View).AsLongLivedStream();
         return app;
     }
 
@@ -69,7 +70,8 @@ internal static class CommandsApi
     private static async Task StreamAsync(HttpContext http, CommandService commands, IOptions<JsonOptions> json, string id)
     {
         var commandId = Ids.Parse(id);
-        using var leave = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        // A ban or a revoked token ends the stream like the client leaving (the connection is cut).
+        using var leave = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, http.AccessRevoked());
         var events = await commands.WatchAsync(http.GetCaller(), commandId, leave.Token);
         using var socket = await WebSockets.AcceptAsync(http);
         var options = json.Value.SerializerOptions;

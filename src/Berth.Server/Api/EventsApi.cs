@@ -5,6 +5,7 @@ using Berth.Core.Containers;
 using Berth.Core.Errors;
 using Berth.Core.Persistence;
 using Berth.Server.Accounts;
+using Berth.Server.RateLimits;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +39,7 @@ internal static class EventsApi
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", StreamAsync).WithTags("Events").RequireScope(Scopes.Read)
+        app.MapGet("/api/v1/events", StreamAsync).WithTags("Events").RequireScope(Scopes.Read).AsLongLivedStream()
             .WithSummary("Server-Sent Events of status transitions; resume with Last-Event-ID");
         return app;
     }

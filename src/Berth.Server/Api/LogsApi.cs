@@ -7,6 +7,7 @@ using System.Text.Json;
 using Berth.Core.Logs;
 using Berth.Core.Projects;
 using Berth.Server.Accounts;
+using Berth.Server.RateLimits;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Berth.Server.Api;
@@ -24,8 +25,16 @@ internal static class LogsApi
     {
         app.MapGroup("/api/v1/containers").WithTags("Containers")
             .MapGet("/{id}/logs", ReadAsync).RequireScope(Scopes.Read).NeedsPermission(Permission.Logs)
+            .AsLongLivedStream(Follows)
             .Produces<string>(StatusCodes.Status200OK, "text/plain", NdjsonType);
         return app;
+    }
+
+    /// <summary>Only a follow is a long-lived stream; any other read ends by itself.</summary>
+    private static bool Follows(HttpContext http)
+    {
+        var follow = http.Request.Query["follow"].ToString();
+        return follow == "1" || string.Equals(follow, "true", StringComparison.OrdinalIgnoreCase);
     }
 
     private static async Task ReadAsync(

@@ -16,9 +16,9 @@ internal static class HealthEndpoints
     public static IEndpointRouteBuilder MapBerthHealth(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
-            .AllowAnonymous().WithTags("Health").WithSummary("The process is up");
+            .AllowAnonymous().DisableRateLimiting().WithTags("Health").WithSummary("The process is up");
         app.MapGet("/readyz", ReadyAsync)
-            .AllowAnonymous().WithTags("Health").WithSummary("The store and the engine answer");
+            .AllowAnonymous().DisableRateLimiting().WithTags("Health").WithSummary("The store and the engine answer");
         return app;
     }
 

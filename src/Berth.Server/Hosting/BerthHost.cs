@@ -7,6 +7,7 @@ using Berth.Server.Health;
 using Berth.Server.Http;
 using Berth.Server.Ingress;
 using Berth.Server.Metrics;
+using Berth.Server.RateLimits;
 using Berth.Server.Terminal;
 using Berth.Server.Logs;
 
@@ -29,6 +30,7 @@ internal static class BerthHost
         builder.AddBerthEngine();
         builder.AddBerthAuthentication();
         builder.AddBerthAccounts();
+        builder.AddBerthRateLimits();
         builder.AddBerthIngress();
         builder.AddBerthLifecycle();
         builder.AddBerthDeployments();
@@ -49,6 +51,9 @@ internal static class BerthHost
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseRouting();
         app.UseAuthentication();
+        // After authentication (a request counts against its credential) and before authorization (a
+        // request without a valid credential counts against its address, refused or not).
+        app.UseBerthRateLimits();
         // Before authorization, so that it guards every route whatever policy the route names.
         app.UseSessionCsrf();
         app.UseAuthorization();
@@ -57,6 +62,7 @@ internal static class BerthHost
         app.MapOpenApi().AllowAnonymous();
         app.MapAccountsApi();
         app.MapAuthApi();
+        app.MapSessionsApi();
         app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();

@@ -6,6 +6,7 @@ using Berth.Core.Projects;
 using Berth.Core.Terminal;
 using Berth.Server.Accounts;
 using Berth.Server.Http;
+using Berth.Server.RateLimits;
 
 namespace Berth.Server.Terminal;
 
@@ -25,7 +26,8 @@ internal static class TerminalApi
     public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/containers/{id}/terminal", ConnectAsync).WithTags("Terminal").RequireScope(Scopes.Exec)
-            .NeedsPermission(Permission.Exec);
+            .NeedsPermission(Permission.Exec)
+            .AsLongLivedStream();
         return app;
     }
 
@@ -56,6 +58,6 @@ internal static class TerminalApi
             return;
         }
         TerminalBridge.Log.Started(logger, session.Id, container.Id, http.GetCaller().UserId);
-        await TerminalBridge.RunAsync(socket, session, lifetime.ApplicationStopping, logger);
+        await TerminalBridge.RunAsync(socket, session, lifetime.ApplicationStopping, http.AccessRevoked(), logger);
     }
 }

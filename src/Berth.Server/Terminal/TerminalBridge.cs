@@ -11,8 +11,8 @@ namespace Berth.Server.Terminal;
 /// session has its own, so sessions never wait on each other.
 /// <list type="bullet">
 /// <item>To the client: binary frames of the screen output; then a close frame, 1000 with
-/// "Process exited with code N" when the shell ends, 1001 when the server shuts down, 1011 when the
-/// engine fails.</item>
+/// "Process exited with code N" when the shell ends, 1001 when the server shuts down, 1008 when the
+/// user is banned or the token revoked, 1011 when the engine fails.</item>
 /// <item>From the client: binary frames are keystrokes, as are text frames, except that a text frame
 /// holding a JSON object with a string <c>type</c> is a control message:
 /// <c>{"type":"resize","cols":120,"rows":40}</c> resizes the TTY and <c>{"type":"input","data":"ls\r"}</c>
@@ -29,11 +29,13 @@ internal static partial class TerminalBridge
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_killTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task RunAsync(WebSocket socket, ITerminalSession session, CancellationToken stopping, ILogger logger)
+    public static async Task RunAsync(
+        WebSocket socket, ITerminalSession session, CancellationToken stopping, CancellationToken revoked, ILogger logger)
     {
         using var abort = new CancellationTokenSource();
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stoppingRegistration = stopping.Register(() => stopped.TrySetResult());
+        using var revokedRegistration = revoked.Register(() => stopped.TrySetResult());
 
         var input = PumpInputAsync(socket, session, logger, abort.Token);
         var output = PumpOutputAsync(socket, session, abort.Token);
@@ -56,8 +58,11 @@ internal static partial class TerminalBridge
                 await WaitQuietlyAsync(output, s_closeTimeout);
                 if (first == stopped.Task)
                 {
-                    reason = "Server is shutting down";
-                    await CloseQuietlyAsync(socket, WebSocketCloseStatus.EndpointUnavailable, reason);
+                    var (status, text) = stopping.IsCancellationRequested
+                        ? (WebSocketCloseStatus.EndpointUnavailable, "Server is shutting down")
+                        : (WebSocketCloseStatus.PolicyViolation, "Access revoked: the user was banned or the token revoked");
+                    reason = text;
+                    await CloseQuietlyAsync(socket, status, text);
                     await WaitQuietlyAsync(input, s_closeTimeout);
                 }
                 else

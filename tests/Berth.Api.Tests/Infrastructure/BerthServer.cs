@@ -105,6 +105,12 @@ public sealed class BerthServer : WebApplicationFactory<Program>
         builder.UseSetting("Berth:Lifecycle:ResyncInterval", "00:00:01");
         // A free port each: test servers run in parallel.
         builder.UseSetting("Berth:Ingress:Url", "http://127.0.0.1:0");
+        // Off unless a test turns them on (settings): the tests of a class share the admin's token and
+        // one source address, and open streams in parallel.
+        builder.UseSetting("Berth:RateLimits:CredentialRate", "0");
+        builder.UseSetting("Berth:RateLimits:AddressRate", "0");
+        builder.UseSetting("Berth:RateLimits:StreamsPerUser", "0");
+        builder.UseSetting("Berth:RateLimits:LoginAttempts", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -19,8 +19,8 @@ public enum Persona
     Owner,
     Admin,
 
-    /// <summary>The owner's user signed in from a browser: a session cookie and its CSRF token, no Authorization header.</summary>
-    Session,
+    /// <summary>The owner, signed in with a password: a JWT with every scope the owner may hold.</summary>
+    OwnerJwt,
 }
 
 /// <summary>
@@ -151,9 +151,7 @@ public abstract record Access
             Persona.BannedUser => Outcome.Refuse(403, "ACCOUNT_BANNED"),
             Persona.LacksScope when requiredScope is not null =>
                 Outcome.Refuse(403, "INSUFFICIENT_PERMISSIONS", "required_scope", requiredScope),
-            Persona.LacksScope => ForUser(Persona.Owner, isList),
-            // A session holds all of its user's scopes: it answers as the owner's full token does.
-            Persona.Session => ForUser(Persona.Owner, isList),
+            Persona.LacksScope or Persona.OwnerJwt => ForUser(Persona.Owner, isList),
             _ => ForUser(persona, isList),
         };
     }

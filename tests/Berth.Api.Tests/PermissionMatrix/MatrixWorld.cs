@@ -14,14 +14,12 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// The people and things the permission matrix acts on, all made through the API: a project with an
 /// owner, an operator, a viewer, a member of a custom role and a banned operator; a user outside it; an
 /// expired token of the viewer; the owner's tokens each lacking one scope (and the admin's lacking
-/// <c>admin</c>); running containers of the project, a finished command and a finished deployment.
+/// <c>admin</c>); a second owner signed in with a password (a JWT); running containers of the project,
+/// a finished command and a finished deployment.
 /// </summary>
 public sealed partial class MatrixWorld
 {
     public const string CustomRole = "matrix-custom";
-
-    /// <summary>The password of <c>{signin-email}</c>, and of every persona that starts a session of its own.</summary>
-    public const string SignInPassword = "Matrix-Password-1!";
 
     /// <summary>PID 1 ends on SIGTERM, so that stops, restarts and deploys do not wait out the grace period.</summary>
     private const string QuickStopCommand = "trap 'exit 0' TERM; while :; do sleep 1; done";
@@ -29,10 +27,10 @@ public sealed partial class MatrixWorld
     private static readonly TimeSpan s_setupTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(60);
     private static readonly string[] s_scopes = ["read", "write", "exec", "deploy"];
+    private const string Password = "matrix-password-long-enough";
 
     private readonly BerthServer _server;
     private readonly Dictionary<Persona, string> _tokens = [];
-    private readonly Dictionary<Persona, string> _emails = [];
     private readonly Dictionary<string, string> _lacking = [];
     private readonly Dictionary<string, string> _ids = [];
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new();
@@ -72,19 +70,15 @@ public sealed partial class MatrixWorld
         _tokens[Persona.NonMember] = nonMemberToken;
         _tokens[Persona.BannedUser] = bannedToken;
         _ids["member"] = memberId.ToString();
+        // A second owner of the project, who signs in with a password for a JWT.
+        var jwtOwnerId = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{jwtOwnerId}", new { password = Password }), HttpStatusCode.OK);
+        _tokens[Persona.OwnerJwt] = (await SignInAsync(jwtOwnerId)).GetProperty("access_token").GetString()!;
         _ids["user"] = (await NewUserAsync()).ToString();
-        // Every persona that authenticates may sign in from a browser too (the session persona, {own-session}).
-        foreach (var persona in new[] { Persona.Admin, Persona.Owner, Persona.Operator, Persona.Viewer, Persona.Custom, Persona.NonMember })
-        {
-            var user = (await (await Client(_tokens[persona]).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
-            await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = SignInPassword }),
-                HttpStatusCode.OK);
-            _emails[persona] = user.GetProperty("email").GetString()!;
-        }
-        var signIn = await (await Admin.PostAsJsonAsync("/api/v1/users",
-            new { email = $"{Guid.NewGuid():N}@example.com", name = "Matrix", role = "user", password = SignInPassword }))
-            .ReadDataAsync(HttpStatusCode.Created);
-        _ids["signin-email"] = signIn.GetProperty("email").GetString()!;
+        var signIn = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{signIn}", new { password = Password }), HttpStatusCode.OK);
+        _ids["signin-email"] = (await (await Admin.GetAsync($"/api/v1/users/{signIn}")).ReadDataAsync()).GetProperty("email").GetString()!;
+        _ids["signin-password"] = Password;
 
         // Expires in a moment; by the end of the set-up it is expired (awaited below, not slept for).
         var expiring = await MintAsync(Admin, $"/api/v1/users/{viewerId}/tokens",
@@ -104,7 +98,7 @@ public sealed partial class MatrixWorld
             new { name = CustomRole, permissions = Roles.Custom.Select(p => p.ToWire()).ToArray() }), HttpStatusCode.Created);
         foreach (var (userId, role) in new[]
         {
-            (operatorId, BuiltInRoles.Operator), (viewerId, BuiltInRoles.Viewer), (customId, CustomRole),
+            (jwtOwnerId, BuiltInRoles.Owner), (operatorId, BuiltInRoles.Operator), (viewerId, BuiltInRoles.Viewer), (customId, CustomRole),
             (bannedId, BuiltInRoles.Operator), (memberId, BuiltInRoles.Viewer),
         })
         {
@@ -133,18 +127,10 @@ public sealed partial class MatrixWorld
         var token = TokenOf(persona, requiredScope);
         var path = await ResolveAsync(sample.Path, sample, persona, token, allowed);
         var body = sample.Body is null ? null : await ResolveAsync(sample.Body, sample, persona, token, allowed);
-        // The session persona signs in afresh for every request, so that a login or logout sample cannot end it for the next.
-        var session = persona == Persona.Session ? await SignInAsync(_emails[Persona.Owner]) : null;
-        var client = session?.Client ?? (token is null ? _server.Anonymous : Client(token));
+        var client = token is null ? _server.Anonymous : Client(token);
         if (sample.WebSocket)
         {
-            return await HandshakeAsync(client, path, session is null
-                ? (token is null ? null : r => r.Headers.Authorization = $"Bearer {token}")
-                : r =>
-                {
-                    r.Headers.Cookie = $"berth_session={session.Secret}";
-                    r.Headers.Origin = "http://localhost";
-                });
+            return await HandshakeAsync(client, token, path);
         }
         using var request = new HttpRequestMessage(new HttpMethod(sample.Method), path);
         if (body is not null)
@@ -165,7 +151,7 @@ public sealed partial class MatrixWorld
     /// <summary>The token a persona sends; the lacking-scope persona's depends on the route's scope.</summary>
     private string? TokenOf(Persona persona, string? requiredScope) => persona switch
     {
-        Persona.NoCredentials or Persona.Session => null,
+        Persona.NoCredentials => null,
         Persona.LacksScope => _lacking[requiredScope ?? "read"],
         _ => _tokens[persona],
     };
@@ -191,6 +177,8 @@ public sealed partial class MatrixWorld
         "new-user" => (await NewUserAsync()).ToString(),
         "new-member" => (await AddMemberAsync(await NewUserAsync(), BuiltInRoles.Viewer)).ToString(),
         "own-token" => await OwnTokenAsync(persona, token),
+        "refresh-token" => await FreshRefreshTokenAsync(),
+        "current-password" => persona == Persona.OwnerJwt ? Password : "never set",
         "own-session" => await OwnSessionAsync(persona, token),
         _ => _ids.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"Unknown placeholder {{{name}}} in a sample"),
     };
@@ -198,12 +186,6 @@ public sealed partial class MatrixWorld
     /// <summary>A token the caller minted for itself; callers that cannot authenticate get an id that names nothing.</summary>
     private async Task<string> OwnTokenAsync(Persona persona, string? token)
     {
-        if (persona == Persona.Session)
-        {
-            var session = await SignInAsync(_emails[Persona.Owner]);
-            var own = await (await session.Client.PostAsJsonAsync("/api/v1/tokens", new { name = "own" })).ReadDataAsync(HttpStatusCode.Created);
-            return own.GetProperty("id").GetString()!;
-        }
         if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
         {
             return Guid.NewGuid().ToString();
@@ -212,47 +194,45 @@ public sealed partial class MatrixWorld
         return minted.GetProperty("id").GetString()!;
     }
 
-    /// <summary>A browser session of the caller's own user; callers that cannot authenticate get an id that names nothing.</summary>
+    /// <summary>
+    /// A browser session of the caller's own user (an admin gives the user a password, then it signs in);
+    /// callers that cannot authenticate get an id that names nothing.
+    /// </summary>
     private async Task<string> OwnSessionAsync(Persona persona, string? token)
     {
-        if (persona == Persona.Session)
-        {
-            return (await SignInAsync(_emails[Persona.Owner])).Id;
-        }
         if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
         {
             return Guid.NewGuid().ToString();
         }
-        var email = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user").GetProperty("email").GetString()!;
-        return (await SignInAsync(email)).Id;
+        var user = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = Password }),
+            HttpStatusCode.OK);
+        var session = await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login",
+            new { email = user.GetProperty("email").GetString(), password = Password })).ReadDataAsync();
+        return session.GetProperty("session_id").GetString()!;
     }
 
-    /// <summary>A browser that signed in as <paramref name="email"/>: a client sending the cookie and the CSRF token.</summary>
-    private async Task<SignedIn> SignInAsync(string email)
+    /// <summary>A refresh token no request has spent yet: a new user with a password signs in.</summary>
+    private async Task<string> FreshRefreshTokenAsync()
     {
-        var response = await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login", new { email, password = SignInPassword });
-        var session = await response.ReadDataAsync();
-        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("berth_session=", StringComparison.Ordinal));
-        var secret = cookie.Split(';')[0]["berth_session=".Length..];
-        var client = _server.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
-        {
-            AllowAutoRedirect = false,
-            HandleCookies = false,
-        });
-        client.Timeout = s_requestTimeout;
-        client.DefaultRequestHeaders.Add("Cookie", $"berth_session={secret}");
-        client.DefaultRequestHeaders.Add("x-csrf-token", session.GetProperty("csrf_token").GetString());
-        return new SignedIn(session.GetProperty("session_id").GetString()!, secret, client);
+        var userId = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{userId}", new { password = Password }), HttpStatusCode.OK);
+        return (await SignInAsync(userId)).GetProperty("refresh_token").GetString()!;
     }
 
-    private sealed record SignedIn(string Id, string Secret, HttpClient Client);
+    private async Task<JsonElement> SignInAsync(Guid userId)
+    {
+        var user = await (await Admin.GetAsync($"/api/v1/users/{userId}")).ReadDataAsync();
+        var email = user.GetProperty("email").GetString();
+        return await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/token", new { email, password = Password })).ReadDataAsync();
+    }
 
-    private async Task<Answer> HandshakeAsync(HttpClient client, string path, Action<Microsoft.AspNetCore.Http.HttpRequest>? credentials)
+    private async Task<Answer> HandshakeAsync(HttpClient client, string? token, string path)
     {
         var websockets = _server.Server.CreateWebSocketClient();
-        if (credentials is not null)
+        if (token is not null)
         {
-            websockets.ConfigureRequest = credentials;
+            websockets.ConfigureRequest = r => r.Headers.Authorization = $"Bearer {token}";
         }
         var uri = new UriBuilder(_server.Server.BaseAddress) { Scheme = "ws" };
         var query = path.IndexOf('?', StringComparison.Ordinal);

@@ -15,8 +15,7 @@ namespace Berth.Api.Tests.PermissionMatrix;
 /// <summary>
 /// The permission matrix: every route of the route table (REST and WebSocket), called by each persona
 /// (admin, owner, operator, viewer, custom role, non-member, banned user, expired token, a token lacking
-/// the route's scope, no credentials, the owner's browser session), must answer exactly the documented
-/// status and error code.
+/// the route's scope, no credentials, an owner's JWT), must answer exactly the documented status and error code.
 /// <para><b>Adding a route.</b> A route without a line in <see cref="Rules"/> fails
 /// <see cref="EveryRoute_HasAnAccessRule"/> with its name. Add one line: the route as
 /// <c>"METHOD pattern"</c> (as the failure prints it), who may call it (<see cref="Access.Public"/>,
@@ -40,6 +39,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("GET /healthz", Public, "/healthz"),
         new("GET /readyz", Public, "/readyz"),
         new("GET /openapi/{documentName}.json", Public, "/openapi/v1.json"),
+        // Whoever holds a refresh token may exchange it, whatever Authorization header comes along.
+        new("POST /api/v1/auth/token", Public, "/api/v1/auth/token", """{"refresh_token":"{refresh-token}"}"""),
+        new("GET /.well-known/jwks.json", Public, "/.well-known/jwks.json"),
 
         new("POST /api/v1/users", AdminOnly, "/api/v1/users", """{"email":"{unique}@example.com","name":"Matrix","role":"user"}"""),
         new("GET /api/v1/users", AdminOnly, "/api/v1/users"),
@@ -52,17 +54,9 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         new("POST /api/v1/tokens", AnyUser, "/api/v1/tokens", """{"name":"matrix"}"""),
         new("GET /api/v1/tokens", AnyUser, "/api/v1/tokens"),
         new("DELETE /api/v1/tokens/{id}", AnyUser, "/api/v1/tokens/{own-token}"),
-        // The personas sign in with one password (see MatrixWorld); an allowed change keeps it.
+        // Only the JWT's user has a password (an allowed change is 204); for the others it is 400 OPERATION_STATE_CONFLICT.
         new("POST /api/v1/auth/password", AnyUser, "/api/v1/auth/password",
-            $$"""{"current_password":"{{MatrixWorld.SignInPassword}}","new_password":"{{MatrixWorld.SignInPassword}}"}"""),
-
-        // Signing in and out needs no credential: whatever token a persona sends, the login succeeds.
-        new("POST /api/v1/auth/login", Public, "/api/v1/auth/login",
-            $$"""{"email":"{signin-email}","password":"{{MatrixWorld.SignInPassword}}"}"""),
-        new("POST /api/v1/auth/logout", Public, "/api/v1/auth/logout"),
-        new("GET /api/v1/auth/session", AnyUser, "/api/v1/auth/session"),
-        new("GET /api/v1/auth/sessions", AnyUser, "/api/v1/auth/sessions"),
-        new("DELETE /api/v1/auth/sessions/{id}", AnyUser, "/api/v1/auth/sessions/{own-session}"),
+            """{"current_password":"{current-password}","new_password":"long enough to pass"}"""),
 
         new("POST /api/v1/projects", AnyUser, "/api/v1/projects", """{"name":"another"}"""),
         new("GET /api/v1/projects", AnyUser, "/api/v1/projects?limit=100") { Lists = "project" },
@@ -117,6 +111,14 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         // The deployment has finished: an allowed cancel is 400 OPERATION_STATE_CONFLICT.
         new("POST /api/v1/deployments/{deploymentId}/cancel", Container(Deploy, "NOT_FOUND"), "/api/v1/deployments/{deployment}/cancel"),
         new("POST /api/v1/deployments/{deploymentId}/rollback", Container(Deploy, "NOT_FOUND"), "/api/v1/deployments/{deployment}/rollback"),
+
+        // Last: {own-session} gives the caller's user a password, which the password rule above expects unset.
+        // Signing in and out needs no credential: whatever token a persona sends, the login succeeds.
+        new("POST /api/v1/auth/login", Public, "/api/v1/auth/login", """{"email":"{signin-email}","password":"{signin-password}"}"""),
+        new("POST /api/v1/auth/logout", Public, "/api/v1/auth/logout"),
+        new("GET /api/v1/auth/session", AnyUser, "/api/v1/auth/session"),
+        new("GET /api/v1/auth/sessions", AnyUser, "/api/v1/auth/sessions"),
+        new("DELETE /api/v1/auth/sessions/{id}", AnyUser, "/api/v1/auth/sessions/{own-session}"),
     ];
 
     [Fact]

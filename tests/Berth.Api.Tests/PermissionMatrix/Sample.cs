@@ -18,7 +18,8 @@ public enum Target
 /// <see cref="Target"/>), <c>{deploy-target}</c>, <c>{project}</c>, <c>{command}</c> (a finished command),
 /// <c>{deployment}</c> (a finished deployment), <c>{member}</c> (a viewer of the project), <c>{user}</c>
 /// (a user outside it), <c>{new-user}</c>, <c>{new-member}</c> (made for this request), <c>{own-token}</c>
-/// (a token the caller just minted for itself) and <c>{unique}</c> (a fresh lowercase name).</para>
+/// (a token the caller just minted for itself), <c>{refresh-token}</c> (one no request has spent),
+/// <c>{current-password}</c> (the caller's password, if it has one) and <c>{unique}</c> (a fresh lowercase name).</para>
 /// </summary>
 public sealed record Sample(string Route, Access Access, string Path, string? Body = null)
 {

@@ -17,17 +17,18 @@ public sealed class AccountServiceTests : IDisposable
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly InMemoryAccountStore _store = new();
     private readonly TokenCache _cache = new();
+    private readonly AccessRevocations _revocations = new();
     private readonly AccountService _accounts;
 
     // Every await of a test ends within this, whatever hangs.
     private readonly CancellationTokenSource _testTimeout = new(s_timeout);
 
-    public AccountServiceTests() => _accounts = NewAccountService(_store, _cache, _clock);
+    public AccountServiceTests() => _accounts = NewAccountService(_store, _cache, _clock, _revocations);
 
     /// <summary>An account service with Identity's real hashing and lockout over <paramref name="store"/>.</summary>
     internal static AccountService NewAccountService(
-        IAccountStore store, TokenCache cache, TimeProvider clock, PasswordPolicyOptions? passwordOptions = null,
-        SessionService? sessions = null)
+        IAccountStore store, TokenCache cache, TimeProvider clock, AccessRevocations? revocations = null,
+        PasswordPolicyOptions? passwordOptions = null, SessionService? sessions = null)
     {
         var services = new ServiceCollection()
             .AddLogging()
@@ -35,8 +36,9 @@ public sealed class AccountServiceTests : IDisposable
             .AddSingleton(Options.Create(passwordOptions ?? new PasswordPolicyOptions()))
             .AddBerthPasswords()
             .BuildServiceProvider();
-        sessions ??= new SessionService(new InMemorySessionStore(), new SessionCache(), clock, Options.Create(new SessionLifetimeOptions()));
-        return new AccountService(store, cache, clock, services.GetRequiredService<UserManager<PasswordAccount>>(), sessions);
+        sessions ??= new SessionService(new InMemorySessionStore(), new SessionCache(), new AccessRevocations(), clock, Options.Create(new SessionLifetimeOptions()));
+        return new AccountService(
+            store, cache, revocations ?? new AccessRevocations(), clock, services.GetRequiredService<UserManager<PasswordAccount>>(), sessions);
     }
 
     private CancellationToken Ct => _testTimeout.Token;
@@ -324,6 +326,44 @@ public sealed class AccountServiceTests : IDisposable
         // The read that started before the ban may answer with what it saw, but must not be cached.
         Assert.IsType<AuthenticationResult.Success>(await inFlight.WaitAsync(s_timeout, Ct));
         Assert.IsType<AuthenticationResult.Banned>(await _accounts.AuthenticateAsync(plaintext, Ct));
+    }
+
+    [Fact]
+    public async Task UpdateUserAsync_Ban_EndsTheUsersOpenStreamsOnly()
+    {
+        var user = await _accounts.CreateUserAsync(Email(), "U", "user", Ct);
+        var other = await _accounts.CreateUserAsync(Email(), "Other", "user", Ct);
+        using var users = _revocations.Watch(user.Id, Guid.NewGuid());
+        using var others = _revocations.Watch(other.Id, Guid.NewGuid());
+
+        await _accounts.UpdateUserAsync(user.Id, "admin", banned: null, Ct);
+        Assert.False(users.Token.IsCancellationRequested);
+        await _accounts.UpdateUserAsync(user.Id, null, banned: true, Ct);
+
+        await WhenCancelledAsync(users.Token);
+        Assert.False(others.Token.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task RevokeTokenAsync_EndsThatTokensOpenStreamsOnly()
+    {
+        var user = await _accounts.CreateUserAsync(Email(), "U", "user", Ct);
+        var (token, _) = await _accounts.CreateTokenAsync(user.Id, "ci", null, Ct);
+        var (kept, _) = await _accounts.CreateTokenAsync(user.Id, "laptop", null, Ct);
+        using var revoked = _revocations.Watch(user.Id, token.Id);
+        using var live = _revocations.Watch(user.Id, kept.Id);
+
+        await _accounts.RevokeTokenAsync(user.Id, token.Id, Ct);
+
+        await WhenCancelledAsync(revoked.Token);
+        Assert.False(live.Token.IsCancellationRequested);
+    }
+
+    private async Task WhenCancelledAsync(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.Register(() => cancelled.TrySetResult());
+        await cancelled.Task.WaitAsync(s_timeout, Ct);
     }
 
     [Fact]

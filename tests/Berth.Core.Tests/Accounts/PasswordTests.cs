@@ -16,7 +16,7 @@ public sealed class PasswordTests
 
     public PasswordTests() => _accounts = AccountServiceTests.NewAccountService(
         _store, new TokenCache(), new FakeTimeProvider(DateTimeOffset.UtcNow),
-        new PasswordPolicyOptions { LockoutAttempts = 3, LockoutDuration = TimeSpan.FromMinutes(10) });
+        passwordOptions: new PasswordPolicyOptions { LockoutAttempts = 3, LockoutDuration = TimeSpan.FromMinutes(10) });
 
     [Fact]
     public async Task CheckPasswordAsync_RightPassword_SucceedsWithTheUser()

@@ -13,13 +13,14 @@ public sealed class SessionServiceTests : IDisposable
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 1, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly InMemoryAccountStore _accountStore = new();
     private readonly InMemorySessionStore _store = new();
+    private readonly AccessRevocations _revocations = new();
     private readonly SessionService _sessions;
     private readonly AccountService _accounts;
     private readonly CancellationTokenSource _testTimeout = new(TimeSpan.FromSeconds(30));
 
     public SessionServiceTests()
     {
-        _sessions = new SessionService(_store, new SessionCache(), _clock,
+        _sessions = new SessionService(_store, new SessionCache(), _revocations, _clock,
             Options.Create(new SessionLifetimeOptions { IdleTimeout = s_idle, AbsoluteTimeout = s_absolute }));
         _accounts = AccountServiceTests.NewAccountService(_accountStore, new TokenCache(), _clock, sessions: _sessions);
     }
@@ -121,12 +122,20 @@ public sealed class SessionServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task EndAsync_CachedSession_IsInvalidAtOnce()
+    public async Task EndAsync_CachedSession_IsInvalidAtOnce_AndItsStreamsEnd()
     {
         var (user, started) = await SignedInAsync();
         await _sessions.AuthenticateAsync(started.Secret, Ct);
+        using var stream = _revocations.Watch(user.Id, started.Session.Id);
 
         await _sessions.EndAsync(user.Id, started.Session.Id, Ct);
+
+        // Revocation cancels on the thread pool: await it rather than look at once.
+        var ended = new TaskCompletionSource();
+        using (stream.Token.Register(() => ended.TrySetResult()))
+        {
+            await ended.Task.WaitAsync(Ct);
+        }
 
         Assert.Equal(new SessionAuthenticationResult.EndedSession(user.Id), await _sessions.AuthenticateAsync(started.Secret, Ct));
         Assert.Empty(await _sessions.ListAsync(user.Id, Ct));

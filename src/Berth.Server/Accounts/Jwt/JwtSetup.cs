@@ -1,0 +1,185 @@
+using Berth.Core.Accounts;
+using Berth.Core.Errors;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Berth.Server.Accounts.Jwt;
+
+/// <summary>
+/// Berth's own JWTs (signed with <see cref="JwtSigningKey"/>, minted by <c>POST /api/v1/auth/token</c>)
+/// and the external OpenID Connect provider's: two JwtBearer schemes that end, like every scheme, in
+/// <see cref="CallerPrincipal.Create"/> for a user <see cref="AccountService"/> lets act now.
+/// </summary>
+internal static partial class JwtSetup
+{
+    public static IHostApplicationBuilder AddBerthJwt(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JwtOptions>()
+            .BindConfiguration(JwtOptions.Section)
+            .PostConfigure<IConfiguration>((o, configuration) =>
+            {
+                if (string.IsNullOrWhiteSpace(o.Issuer))
+                {
+                    o.Issuer = JwtOptions.DefaultIssuer(configuration["urls"]);
+                }
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        builder.Services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OidcOptions>, OidcOptionsValidator>();
+
+        builder.Services.AddSingleton<JwtSigningKey>();
+        builder.Services.AddSingleton<JwtIssuers>();
+        builder.Services.AddSingleton<AccessTokenIssuer>();
+        builder.Services.AddScoped<RefreshTokenService>();
+        builder.Services.AddHostedService<JwtStartup>();
+        return builder;
+    }
+
+    public static AuthenticationBuilder AddBerthJwtSchemes(this AuthenticationBuilder builder)
+    {
+        builder.AddJwtBearer(AuthSchemes.Jwt, null, _ => { });
+        builder.AddJwtBearer(AuthSchemes.ExternalJwt, null, _ => { });
+        builder.Services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt)
+            .Configure<IOptions<JwtOptions>, JwtSigningKey, TimeProvider>(ConfigureBerth);
+        builder.Services.AddOptions<JwtBearerOptions>(AuthSchemes.ExternalJwt)
+            .Configure<IOptions<JwtOptions>, IOptions<OidcOptions>>(ConfigureExternal);
+        return builder;
+    }
+
+    private static void ConfigureBerth(JwtBearerOptions options, IOptions<JwtOptions> jwt, JwtSigningKey key, TimeProvider timeProvider)
+    {
+        options.MapInboundClaims = false;
+        options.TokenHandlers.Clear();
+        options.TokenHandlers.Add(new CachingJsonWebTokenHandler(timeProvider));
+        var parameters = options.TokenValidationParameters;
+        parameters.ValidIssuer = jwt.Value.Issuer;
+        parameters.ValidAudience = jwt.Value.Audience;
+        parameters.IssuerSigningKey = key.ValidationKey;
+        parameters.ValidAlgorithms = [Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256];
+        parameters.ValidTypes = [AccessTokenIssuer.TokenType];
+        parameters.RequireExpirationTime = true;
+        parameters.ClockSkew = jwt.Value.ClockSkew;
+        options.Events = new JwtBearerEvents { OnTokenValidated = OnBerthTokenValidatedAsync };
+    }
+
+    private static void ConfigureExternal(JwtBearerOptions options, IOptions<JwtOptions> jwt, IOptions<OidcOptions> oidcOptions)
+    {
+        var oidc = oidcOptions.Value;
+        options.MapInboundClaims = false;
+        if (oidc.Enabled)
+        {
+            // The library fetches discovery and the JWKS, caches them and refetches on an unknown kid.
+            options.Authority = oidc.Issuer;
+            if (!string.IsNullOrWhiteSpace(oidc.MetadataAddress))
+            {
+                options.MetadataAddress = oidc.MetadataAddress;
+            }
+            options.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
+        }
+        var parameters = options.TokenValidationParameters;
+        parameters.ValidIssuer = oidc.Issuer;
+        parameters.ValidateAudience = !string.IsNullOrWhiteSpace(oidc.Audience);
+        parameters.ValidAudience = oidc.Audience;
+        parameters.RequireExpirationTime = true;
+        parameters.ClockSkew = jwt.Value.ClockSkew;
+        options.Events = new JwtBearerEvents { OnTokenValidated = OnExternalTokenValidatedAsync };
+    }
+
+    /// <summary>The token names its user (<c>sub</c>), its id (<c>jti</c>) and what it may do (<c>scope</c>).</summary>
+    private static async Task OnBerthTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var token = (JsonWebToken)context.SecurityToken;
+        if (!Guid.TryParse(token.Subject, out var userId) || !Guid.TryParse(token.Id, out var tokenId))
+        {
+            context.Fail(new AuthenticationFailure(BerthError.InvalidToken, "The token is not valid"));
+            return;
+        }
+        var scopes = token.TryGetPayloadValue<string>(ScopeClaim.Name, out var names) ? ScopeClaim.Parse(names) : Scopes.None;
+        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountService>();
+        var user = await accounts.AuthenticateUserAsync(userId, context.HttpContext.RequestAborted);
+        Accept(context, user, tokenId, scopes, "The token's user no longer exists");
+    }
+
+    /// <summary>
+    /// The token names an existing Berth user by the email in <see cref="OidcOptions.UserClaim"/>. It may do
+    /// what its <c>scope</c> claim names of Berth's scopes, within its user's; a token without a
+    /// <c>scope</c> claim has its user's full access.
+    /// </summary>
+    private static async Task OnExternalTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var oidc = context.HttpContext.RequestServices.GetRequiredService<IOptions<OidcOptions>>().Value;
+        var token = (JsonWebToken)context.SecurityToken;
+        if (!token.TryGetPayloadValue<string>(oidc.UserClaim, out var email) || string.IsNullOrWhiteSpace(email))
+        {
+            context.Fail(new AuthenticationFailure(BerthError.InvalidToken, $"The token has no '{oidc.UserClaim}' claim naming a Berth user's email"));
+            return;
+        }
+        // A provider that vouches for an address it has not verified cannot stand for the user who owns it.
+        if (token.TryGetPayloadValue<bool>("email_verified", out var verified) && !verified)
+        {
+            context.Fail(new AuthenticationFailure(BerthError.InvalidToken, "The token's email is not verified by its issuer"));
+            return;
+        }
+        var scopes = ExternalScopes(token);
+        var credentialId = Guid.TryParse(token.Id, out var jti) ? jti : (Guid?)null;
+        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountService>();
+        var user = await accounts.AuthenticateUserByEmailAsync(email, context.HttpContext.RequestAborted);
+        Accept(context, user, credentialId, scopes,
+            $"No Berth user has the email in the token's '{oidc.UserClaim}' claim; an administrator must create the user first");
+    }
+
+    private static Scopes ExternalScopes(JsonWebToken token)
+    {
+        if (token.TryGetPayloadValue<string>(ScopeClaim.Name, out var names))
+        {
+            return ScopeClaim.Parse(names);
+        }
+        if (token.TryGetPayloadValue<string[]>(ScopeClaim.Name, out var list))
+        {
+            return ScopeClaim.Parse(string.Join(' ', list));
+        }
+        return Scopes.All;
+    }
+
+    private static void Accept(TokenValidatedContext context, UserAuthenticationResult user, Guid? credentialId, Scopes scopes, string unknownUser)
+    {
+        switch (user)
+        {
+            case UserAuthenticationResult.Success success:
+                context.Principal = CallerPrincipal.Create(context.HttpContext, success.User, credentialId, scopes, context.Scheme.Name);
+                context.Success();
+                break;
+            case UserAuthenticationResult.BannedUser:
+                context.Fail(new AuthenticationFailure(BerthError.AccountBanned, "The account is banned"));
+                break;
+            default:
+                context.Fail(new AuthenticationFailure(BerthError.InvalidToken, unknownUser));
+                break;
+        }
+    }
+
+    /// <summary>Loads (or on the first start creates) the signing key before requests are served, and warns about a lax provider setup.</summary>
+    private sealed partial class JwtStartup(JwtSigningKey key, IOptions<OidcOptions> oidc, ILogger<JwtStartup> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            SigningKeyReady(logger, key.KeyId);
+            if (oidc.Value.Enabled && string.IsNullOrWhiteSpace(oidc.Value.Audience))
+            {
+                NoAudience(logger, oidc.Value.Issuer!);
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "JWT signing key {KeyId} loaded")]
+        private static partial void SigningKeyReady(ILogger logger, string keyId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Berth:Oidc:Audience is not set: every token {Issuer} issues, for any client, is accepted")]
+        private static partial void NoAudience(ILogger logger, string issuer);
+    }
+}
