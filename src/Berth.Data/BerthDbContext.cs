@@ -17,6 +17,7 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
     public DbSet<UserRow> Users => Set<UserRow>();
     public DbSet<TokenRow> Tokens => Set<TokenRow>();
     public DbSet<PasswordAccountRow> PasswordAccounts => Set<PasswordAccountRow>();
+    public DbSet<SessionRow> Sessions => Set<SessionRow>();
     public DbSet<RefreshTokenRow> RefreshTokens => Set<RefreshTokenRow>();
     public DbSet<IdempotencyRow> IdempotencyRecords => Set<IdempotencyRow>();
     public DbSet<CommandRow> Commands => Set<CommandRow>();
@@ -89,6 +90,15 @@ internal sealed class BerthDbContext(DbContextOptions<BerthDbContext> options) :
             e.ToTable("PasswordAccounts");
             e.HasKey(p => p.UserId);
             e.HasOne<UserRow>().WithOne().HasForeignKey<PasswordAccountRow>(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<SessionRow>(e =>
+        {
+            e.ToTable("Sessions");
+            e.HasKey(s => s.Id);
+            e.HasIndex(s => s.SecretHash).IsUnique();
+            e.HasIndex(s => s.UserId);
+            e.HasOne<UserRow>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<RefreshTokenRow>(e =>

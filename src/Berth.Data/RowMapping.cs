@@ -146,6 +146,30 @@ internal static class RowMapping
         Scopes = r.Scopes is { } names ? ParseScopes(names) : null,
     };
 
+    public static SessionRow ToRow(this Session s) => new()
+    {
+        Id = s.Id,
+        UserId = s.UserId,
+        SecretHash = s.SecretHash,
+        CsrfTokenHash = s.CsrfTokenHash,
+        CreatedAt = s.CreatedAt,
+        LastUsedAt = s.LastUsedAt,
+        ExpiresAt = s.ExpiresAt,
+        EndedAt = s.EndedAt,
+    };
+
+    public static Session ToRecord(this SessionRow r) => new()
+    {
+        Id = r.Id,
+        UserId = r.UserId,
+        SecretHash = r.SecretHash,
+        CsrfTokenHash = r.CsrfTokenHash,
+        CreatedAt = r.CreatedAt,
+        LastUsedAt = r.LastUsedAt,
+        ExpiresAt = r.ExpiresAt,
+        EndedAt = r.EndedAt,
+    };
+
     public static RefreshTokenRow ToRow(this RefreshToken t) => new()
     {
         Id = t.Id,

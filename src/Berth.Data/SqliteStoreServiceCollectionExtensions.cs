@@ -14,7 +14,7 @@ public static class SqliteStoreServiceCollectionExtensions
 
     /// <summary>
     /// Registers the SQLite stores (<see cref="IContainerStore"/>, <see cref="IIdempotencyStore"/>,
-    /// <see cref="IAccountStore"/>, <see cref="ICommandStore"/>) as thread-safe singletons over a pool of short-lived contexts.
+    /// <see cref="IAccountStore"/>, <see cref="ISessionStore"/>, <see cref="ICommandStore"/>, ...) as thread-safe singletons over a pool of short-lived contexts.
     /// </summary>
     /// <param name="services">The host's services.</param>
     /// <param name="databasePath">The database file, usually <see cref="DatabasePathIn"/> of the data directory.</param>
@@ -25,6 +25,7 @@ public static class SqliteStoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IContainerStore, SqliteContainerStore>();
         services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<ISessionStore, SqliteSessionStore>();
         services.AddSingleton<IRefreshTokenStore, SqliteRefreshTokenStore>();
         services.AddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.AddSingleton<ICommandStore, SqliteCommandStore>();

@@ -177,7 +177,10 @@ public sealed class ScopesApiTests(BerthServer server) : IClassFixture<BerthServ
         var guarded = sources.Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText is { } route
                 && (route.StartsWith("/api/v1/", StringComparison.Ordinal) || route == "/metrics")
-                && !route.StartsWith("/api/v1/tokens", StringComparison.Ordinal))
+                // Your own tokens and sessions need no scope; login and logout need no credential at all.
+                && !route.StartsWith("/api/v1/tokens", StringComparison.Ordinal)
+                && !route.StartsWith("/api/v1/auth/session", StringComparison.Ordinal)
+                && e.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
             .ToList();
         // A route open to anyone (signing in) needs no scope, and says so.
         var unscoped = guarded

@@ -9,7 +9,7 @@ namespace Berth.Core.Accounts;
 /// <summary>Users, their passwords and personal access tokens, and turning a presented credential into a user.</summary>
 public sealed partial class AccountService(
     IAccountStore store, TokenCache cache, AccessRevocations revocations, TimeProvider timeProvider,
-    UserManager<PasswordAccount> passwords)
+    UserManager<PasswordAccount> passwords, SessionService sessions)
 {
     public const string BootstrapAdminEmail = "admin@berth.local";
     public const int MaxNameLength = 100;
@@ -94,6 +94,8 @@ public sealed partial class AccountService(
             await ValidatePasswordAsync(errors, "password", new PasswordAccount { UserId = user.Id, Email = user.Email }, password);
             errors.ThrowIfAny();
             await ReplacePasswordAsync(user, password);
+            // A reset is how an account is taken back: whoever was signed in with the old password is signed out.
+            await sessions.EndAllAsync(user.Id, cancellationToken);
         }
         var updated = user with
         {
@@ -112,6 +114,8 @@ public sealed partial class AccountService(
         {
             // Open streams authenticated before the ban; they end now rather than at their next request.
             revocations.RevokeUser(id);
+            // A ban signs the user out everywhere: lifting it later does not bring the sessions back.
+            await sessions.EndAllAsync(id, cancellationToken);
         }
         return updated;
     }

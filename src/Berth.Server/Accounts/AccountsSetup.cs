@@ -38,6 +38,13 @@ internal static class AccountsSetup
         builder.Services.AddBerthPasswords();
         builder.Services.AddSingleton<AccessRevocations>();
         builder.Services.AddScoped<AccountService>();
+        builder.Services.AddSingleton<SessionCache>();
+        builder.Services.AddSingleton<SessionService>();
+        builder.Services.AddOptions<SessionLifetimeOptions>()
+            .BindConfiguration(SessionLifetimeOptions.Section)
+            .Validate(o => o.IdleTimeout > TimeSpan.Zero && o.AbsoluteTimeout > TimeSpan.Zero,
+                "Berth:Sessions:IdleTimeout and Berth:Sessions:AbsoluteTimeout must be positive.")
+            .ValidateOnStart();
         return builder;
     }
 

@@ -2,6 +2,7 @@ using Berth.Core.Errors;
 using Berth.Server.Accounts.Jwt;
 using Berth.Server.Oauth;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Primitives;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Berth.Server.Accounts;
@@ -32,6 +33,9 @@ internal static class AuthSchemes
     /// </summary>
     public const string OauthAccessToken = "OAuth";
 
+    /// <summary>A browser session: the <c>berth_session</c> cookie, and no Authorization header.</summary>
+    public const string Session = "Session";
+
     /// <summary>The scheme that answers every refusal in Berth's envelope, whichever scheme authenticated.</summary>
     public const string Refusals = PersonalAccessToken;
 
@@ -44,17 +48,24 @@ internal static class AuthSchemes
         })
         .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(PersonalAccessToken, null)
         .AddScheme<AuthenticationSchemeOptions, OauthTokenHandler>(OauthAccessToken, null)
+        .AddScheme<AuthenticationSchemeOptions, SessionHandler>(Session, null)
         .AddBerthJwtSchemes();
 
     /// <summary>
-    /// The scheme for the credential this request carries: a JWT signed with the OAuth server's key
-    /// (its unverified header <c>kid</c>) goes to <see cref="OauthAccessToken"/>; another JWT goes to the
-    /// scheme of the issuer its (not yet verified) <c>iss</c> names, which then verifies it; everything
-    /// else is a personal access token. The OAuth rule comes first because by default the OAuth server
-    /// and Berth's own JWTs name the same issuer, this server.
+    /// The scheme for the credential this request carries. An Authorization header always wins over the
+    /// session cookie, so a program that sends a token from a browser that also holds a session acts
+    /// with the token. A JWT signed with the OAuth server's key (its unverified header <c>kid</c>) goes to
+    /// <see cref="OauthAccessToken"/>; another JWT goes to the scheme of the issuer its (not yet verified)
+    /// <c>iss</c> names, which then verifies it; everything else is a personal access token. The OAuth
+    /// rule comes first because by default the OAuth server and Berth's own JWTs name the same issuer,
+    /// this server.
     /// </summary>
     private static string Select(HttpContext context)
     {
+        if (StringValues.IsNullOrEmpty(context.Request.Headers.Authorization) && SessionCookie.TryRead(context.Request, out _))
+        {
+            return Session;
+        }
         var credential = BearerCredential(context.Request);
         if (UnverifiedJwt.LooksLikeJwt(credential))
         {

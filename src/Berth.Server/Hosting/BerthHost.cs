@@ -56,6 +56,8 @@ internal static class BerthHost
         // After authentication (a request counts against its credential) and before authorization (a
         // request without a valid credential counts against its address, refused or not).
         app.UseBerthRateLimits();
+        // Before authorization, so that it guards every route whatever policy the route names.
+        app.UseSessionCsrf();
         app.UseAuthorization();
 
         app.MapBerthHealth();
@@ -63,6 +65,7 @@ internal static class BerthHost
         app.MapAccountsApi();
         app.MapAuthApi();
         app.MapBerthOauth();
+        app.MapSessionsApi();
         app.MapAuditApi();
         app.MapContainersApi();
         app.MapDeploymentsApi();

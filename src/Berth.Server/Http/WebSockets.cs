@@ -18,7 +18,7 @@ internal static class WebSockets
         {
             throw BerthException.Validation("connection", "this endpoint speaks WebSocket only (send an Upgrade: websocket request)");
         }
-        if (!OriginAllowed(http))
+        if (!OriginAllowed(http, requireOrigin: false))
         {
             throw new BerthException(BerthError.InsufficientPermissions,
                 $"WebSocket connections from origin '{http.Request.Headers.Origin}' are not allowed");
@@ -26,12 +26,17 @@ internal static class WebSockets
         return await http.WebSockets.AcceptWebSocketAsync();
     }
 
-    private static bool OriginAllowed(HttpContext http)
+    /// <summary>
+    /// Whether the request's <c>Origin</c> is the server's own or configured in <c>Berth:AllowedOrigins</c>.
+    /// No <c>Origin</c> passes unless <paramref name="requireOrigin"/>: browsers always send one, so a
+    /// request authenticated by a browser credential must.
+    /// </summary>
+    public static bool OriginAllowed(HttpContext http, bool requireOrigin)
     {
         var origin = http.Request.Headers.Origin.ToString();
         if (string.IsNullOrEmpty(origin))
         {
-            return true;
+            return !requireOrigin;
         }
         if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri))
         {

@@ -153,7 +153,8 @@ public sealed class BerthServer : WebApplicationFactory<Program>
 
     private HttpClient NewClient()
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // No cookie jar: a client sends exactly the credentials a test gives it, never a session a login left behind.
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         client.Timeout = RequestTimeout;
         return client;
     }

@@ -76,6 +76,10 @@ public sealed partial class MatrixWorld
         await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{jwtOwnerId}", new { password = Password }), HttpStatusCode.OK);
         _tokens[Persona.OwnerJwt] = (await SignInAsync(jwtOwnerId)).GetProperty("access_token").GetString()!;
         _ids["user"] = (await NewUserAsync()).ToString();
+        var signIn = await NewUserAsync();
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{signIn}", new { password = Password }), HttpStatusCode.OK);
+        _ids["signin-email"] = (await (await Admin.GetAsync($"/api/v1/users/{signIn}")).ReadDataAsync()).GetProperty("email").GetString()!;
+        _ids["signin-password"] = Password;
 
         // Expires in a moment; by the end of the set-up it is expired (awaited below, not slept for).
         var expiring = await MintAsync(Admin, $"/api/v1/users/{viewerId}/tokens",
@@ -178,6 +182,7 @@ public sealed partial class MatrixWorld
         "current-password" => persona == Persona.OwnerJwt ? Password : "never set",
         "new-oauth-client" => await NewOauthClientAsync(),
         "own-authorization" => await OwnAuthorizationAsync(persona, token),
+        "own-session" => await OwnSessionAsync(persona, token),
         _ => _ids.TryGetValue(name, out var value) ? value : throw new InvalidOperationException($"Unknown placeholder {{{name}}} in a sample"),
     };
 
@@ -190,6 +195,24 @@ public sealed partial class MatrixWorld
         }
         var minted = await (await Client(token).PostAsJsonAsync("/api/v1/tokens", new { name = "own" })).ReadDataAsync(HttpStatusCode.Created);
         return minted.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>
+    /// A browser session of the caller's own user (an admin gives the user a password, then it signs in);
+    /// callers that cannot authenticate get an id that names nothing.
+    /// </summary>
+    private async Task<string> OwnSessionAsync(Persona persona, string? token)
+    {
+        if (token is null || persona is Persona.ExpiredToken or Persona.BannedUser)
+        {
+            return Guid.NewGuid().ToString();
+        }
+        var user = (await (await Client(token).GetAsync("/api/v1/auth/session")).ReadDataAsync()).GetProperty("user");
+        await ExpectAsync(Admin.PatchAsJsonAsync($"/api/v1/users/{user.GetProperty("id").GetString()}", new { password = Password }),
+            HttpStatusCode.OK);
+        var session = await (await _server.Anonymous.PostAsJsonAsync("/api/v1/auth/login",
+            new { email = user.GetProperty("email").GetString(), password = Password })).ReadDataAsync();
+        return session.GetProperty("session_id").GetString()!;
     }
 
     /// <summary>A refresh token no request has spent yet: a new user with a password signs in.</summary>

@@ -119,6 +119,14 @@ public sealed class PermissionMatrixTests(BerthServer server, ITestOutputHelper 
         // The deployment has finished: an allowed cancel is 400 OPERATION_STATE_CONFLICT.
         new("POST /api/v1/deployments/{deploymentId}/cancel", Container(Deploy, "NOT_FOUND"), "/api/v1/deployments/{deployment}/cancel"),
         new("POST /api/v1/deployments/{deploymentId}/rollback", Container(Deploy, "NOT_FOUND"), "/api/v1/deployments/{deployment}/rollback"),
+
+        // Last: {own-session} gives the caller's user a password, which the password rule above expects unset.
+        // Signing in and out needs no credential: whatever token a persona sends, the login succeeds.
+        new("POST /api/v1/auth/login", Public, "/api/v1/auth/login", """{"email":"{signin-email}","password":"{signin-password}"}"""),
+        new("POST /api/v1/auth/logout", Public, "/api/v1/auth/logout"),
+        new("GET /api/v1/auth/session", AnyUser, "/api/v1/auth/session"),
+        new("GET /api/v1/auth/sessions", AnyUser, "/api/v1/auth/sessions"),
+        new("DELETE /api/v1/auth/sessions/{id}", AnyUser, "/api/v1/auth/sessions/{own-session}"),
     ];
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class AccountServiceTests : IDisposable
     /// <summary>An account service with Identity's real hashing and lockout over <paramref name="store"/>.</summary>
     internal static AccountService NewAccountService(
         IAccountStore store, TokenCache cache, TimeProvider clock, AccessRevocations? revocations = null,
-        PasswordPolicyOptions? passwordOptions = null)
+        PasswordPolicyOptions? passwordOptions = null, SessionService? sessions = null)
     {
         var services = new ServiceCollection()
             .AddLogging()
@@ -36,8 +36,9 @@ public sealed class AccountServiceTests : IDisposable
             .AddSingleton(Options.Create(passwordOptions ?? new PasswordPolicyOptions()))
             .AddBerthPasswords()
             .BuildServiceProvider();
+        sessions ??= new SessionService(new InMemorySessionStore(), new SessionCache(), new AccessRevocations(), clock, Options.Create(new SessionLifetimeOptions()));
         return new AccountService(
-            store, cache, revocations ?? new AccessRevocations(), clock, services.GetRequiredService<UserManager<PasswordAccount>>());
+            store, cache, revocations ?? new AccessRevocations(), clock, services.GetRequiredService<UserManager<PasswordAccount>>(), sessions);
     }
 
     private CancellationToken Ct => _testTimeout.Token;
