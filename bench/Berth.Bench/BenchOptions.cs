@@ -41,12 +41,13 @@ internal sealed class BenchOptions
     public int DeployClients { get; private set; } = 4;
     public int IngressConnections { get; private set; } = 16;
     public int RollbackRuns { get; private set; } = 3;
+    public int AuthRounds { get; private set; } = 5;
     public int IngressRounds { get; private set; } = 3;
     public int IngressWarmupSeconds { get; private set; } = 10;
     public TimeSpan ReadyTimeout { get; private set; } = TimeSpan.FromSeconds(90);
     public TimeSpan OperationTimeout { get; private set; } = TimeSpan.FromSeconds(90);
 
-    public static readonly string[] AllSections = ["lifecycle", "throughput", "list", "kill", "logs-latency", "logs-throughput", "metrics", "commands", "terminals", "deploy", "ingress", "rollback"];
+    public static readonly string[] AllSections = ["lifecycle", "throughput", "auth", "list", "kill", "logs-latency", "logs-throughput", "metrics", "commands", "terminals", "deploy", "ingress", "rollback"];
 
     public const string Usage = """
         Berth.Bench: measures Berth against direct Docker calls and a bare ASP.NET Core endpoint.
@@ -85,6 +86,7 @@ internal sealed class BenchOptions
           --ingress-rounds N    alternating direct/ingress wrk rounds of --duration each; medians reported (3)
           --ingress-warmup S    wrk warm-up of each side before the rounds (10)
           --rollback-runs N     deploys of a broken image timed to their rollback (3)
+          --auth-rounds N       rounds of the four authentication methods in turn; medians reported (5)
           --ready-timeout S     server start-up limit (90)          --op-timeout S   one Berth call's limit (90)
         """;
 
@@ -142,6 +144,7 @@ internal sealed class BenchOptions
                 case "--deploy-clients": options.DeployClients = Number(); break;
                 case "--ingress-connections": options.IngressConnections = Number(); break;
                 case "--rollback-runs": options.RollbackRuns = Number(); break;
+                case "--auth-rounds": options.AuthRounds = Number(); break;
                 case "--ingress-rounds": options.IngressRounds = Number(); break;
                 case "--ingress-warmup": options.IngressWarmupSeconds = Number(); break;
                 case "--ingress-url": options.IngressUrl = Value().TrimEnd('/'); break;

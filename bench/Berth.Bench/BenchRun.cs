@@ -60,7 +60,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
             $"OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version}",
         };
         lines.Add($"Docker engine: {await _docker.VersionAsync(cancellationToken)} at {_docker.Endpoint}");
-        if (_options.Sections.Contains("throughput") || _options.Sections.Contains("ingress"))
+        if (_options.Sections.Contains("throughput") || _options.Sections.Contains("ingress") || _options.Sections.Contains("auth"))
         {
             lines.Add($"wrk: {await Wrk.VersionAsync(_options.Wrk, cancellationToken)}");
         }
@@ -83,7 +83,7 @@ internal sealed partial class BenchRun : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var wanted = _options.Sections;
-        var needsContainer = wanted.Contains("lifecycle") || wanted.Contains("throughput") || wanted.Contains("kill");
+        var needsContainer = wanted.Contains("lifecycle") || wanted.Contains("throughput") || wanted.Contains("kill") || wanted.Contains("auth");
         var needsBerth = !_options.ReferenceOnly && (needsContainer
             || wanted.Contains("logs-latency") || wanted.Contains("logs-throughput") || wanted.Contains("commands") || wanted.Contains("terminals")
             || wanted.Contains("deploy") || wanted.Contains("ingress") || wanted.Contains("rollback"));
@@ -109,6 +109,10 @@ internal sealed partial class BenchRun : IAsyncDisposable
         if (wanted.Contains("throughput"))
         {
             await SectionAsync(ThroughputFigures, hasReference: true, berthProblem, ThroughputAsync, cancellationToken);
+        }
+        if (wanted.Contains("auth"))
+        {
+            await SectionAsync(AuthFigures, hasReference: false, berthProblem, AuthAsync, cancellationToken);
         }
         if (wanted.Contains("kill"))
         {

@@ -256,6 +256,35 @@ internal sealed class BerthApi : IDisposable
         }
     }
 
+    /// <summary>A POST with a JSON body; returns the answer's data object.</summary>
+    public async Task<JsonElement> PostDataAsync(string path, object body, CancellationToken cancellationToken)
+    {
+        using var document = await SendAsync(HttpMethod.Post, path, JsonSerializer.Serialize(body), cancellationToken);
+        return Data(document, $"POST {path}").Clone();
+    }
+
+    /// <summary>
+    /// A POST sent without the bench's token (a login, a token exchange); returns the answer's JSON and
+    /// its <c>Set-Cookie</c> values.
+    /// </summary>
+    public async Task<(JsonElement Json, IReadOnlyList<string> Cookies)> PostAnonymousAsync(
+        string path, HttpContent content, CancellationToken cancellationToken)
+    {
+        using var timeout = Limit(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Authorization = null;
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = BaseAddress };
+        using var response = await client.SendAsync(request, timeout.Token);
+        var text = await response.Content.ReadAsStringAsync(timeout.Token);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Failure(HttpMethod.Post, path, (int)response.StatusCode, text);
+        }
+        var cookies = response.Headers.TryGetValues("Set-Cookie", out var values) ? values.ToList() : [];
+        using var document = JsonDocument.Parse(text);
+        return (document.RootElement.Clone(), cookies);
+    }
+
     public void Dispose() => _client.Dispose();
 
     private async Task<JsonDocument> SendAsync(HttpMethod method, string path, string? json, CancellationToken cancellationToken)

@@ -38,10 +38,18 @@ internal static partial class Wrk
     }
 
     /// <summary>Writes the Lua script that adds the token to every request (the file is private to its owner).</summary>
-    public static string WriteScript(string directory, string token)
+    public static string WriteScript(string directory, string token) =>
+        WriteHeaderScript(directory, "token", "Authorization", $"Bearer {token}");
+
+    /// <summary>Writes a script that sends <paramref name="header"/> on every request (private to its owner: it holds a credential).</summary>
+    public static string WriteHeaderScript(string directory, string name, string header, string value)
     {
-        var path = Path.Combine(directory, "auth.lua");
-        File.WriteAllText(path, $"wrk.method = \"GET\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\n");
+        if (value.Any(c => c is '"' or '\\' or '\n' or '\r'))
+        {
+            throw new BenchException($"The {name} credential cannot be put in a Lua string.");
+        }
+        var path = Path.Combine(directory, $"auth-{name}.lua");
+        File.WriteAllText(path, $"wrk.method = \"GET\"\nwrk.headers[\"{header}\"] = \"{value}\"\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return path;
     }
