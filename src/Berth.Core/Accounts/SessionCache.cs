@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Berth.Core.Accounts;
 
 /// <summary>
@@ -11,38 +9,21 @@ namespace Berth.Core.Accounts;
 /// </summary>
 public sealed class SessionCache
 {
-    // Past this many entries the cache starts over rather than tracking recency.
-    private const int MaxEntries = 10_000;
+    private readonly CacheGeneration _generation = new();
+    private readonly LoadedCache<string, CachedSession> _byHash;
 
-    private readonly ConcurrentDictionary<string, CachedSession> _byHash = new(StringComparer.Ordinal);
-    private long _generation;
+    public SessionCache() => _byHash = new(_generation, StringComparer.Ordinal);
 
     /// <summary>Read before loading from the store; pass to <see cref="Add"/>.</summary>
-    internal long Generation => Interlocked.Read(ref _generation);
+    internal long Generation => _generation.Current;
 
-    internal bool TryGet(string secretHash, out CachedSession session) =>
-        _byHash.TryGetValue(secretHash, out session!);
+    internal bool TryGet(string secretHash, out CachedSession session) => _byHash.TryGet(secretHash, out session);
 
-    /// <summary>
-    /// Caches what was loaded from the store while the generation was <paramref name="generationSeen"/>;
-    /// when an invalidation ran in the meantime the session may have ended, so the entry is dropped.
-    /// </summary>
-    internal void Add(string secretHash, CachedSession session, long generationSeen)
-    {
-        if (_byHash.Count >= MaxEntries)
-        {
-            _byHash.Clear();
-        }
-        _byHash[secretHash] = session;
-        if (Generation != generationSeen)
-        {
-            _byHash.TryRemove(secretHash, out _);
-        }
-    }
+    internal void Add(string secretHash, CachedSession session, long generationSeen) =>
+        _byHash.Add(secretHash, session, generationSeen);
 
     /// <summary>The cached sessions of a user, for the fresher last use they know of.</summary>
-    internal IEnumerable<CachedSession> ForUser(Guid userId) =>
-        _byHash.Values.Where(c => c.Session.UserId == userId);
+    internal IEnumerable<CachedSession> ForUser(Guid userId) => _byHash.Values.Where(c => c.Session.UserId == userId);
 
     internal void InvalidateSession(Guid sessionId) => Invalidate(c => c.Session.Id == sessionId);
 
@@ -50,15 +31,8 @@ public sealed class SessionCache
 
     private void Invalidate(Func<CachedSession, bool> match)
     {
-        // Bump first: a reader that loaded before this point cannot keep its entry (see Add).
-        Interlocked.Increment(ref _generation);
-        foreach (var (hash, cached) in _byHash)
-        {
-            if (match(cached))
-            {
-                _byHash.TryRemove(hash, out _);
-            }
-        }
+        _generation.Advance();
+        _byHash.RemoveWhere((_, cached) => match(cached));
     }
 }
 
