@@ -248,6 +248,21 @@ public sealed class SessionsApiTests(BerthServer server) : IClassFixture<BerthSe
     }
 
     [Fact]
+    public async Task OwnPasswordChange_EndsTheUsersOtherSessions_ButNotTheOneMakingIt()
+    {
+        var (_, email) = await CreateUserAsync();
+        var here = await SignInWithAsync(email);
+        var elsewhere = await SignInWithAsync(email);
+
+        var changed = await Client(here.Secret, here.CsrfToken).PostAsJsonAsync("/api/v1/auth/password",
+            new { current_password = Password, new_password = "Another-Horse-43!" });
+
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        await (await Client(elsewhere.Secret).GetAsync("/api/v1/containers")).AssertErrorAsync(HttpStatusCode.Unauthorized, "INVALID_TOKEN");
+        Assert.Equal(HttpStatusCode.OK, (await Client(here.Secret).GetAsync("/api/v1/containers")).StatusCode);
+    }
+
+    [Fact]
     public async Task Login_BannedUser_Is403AccountBanned()
     {
         var (userId, email) = await CreateUserAsync();

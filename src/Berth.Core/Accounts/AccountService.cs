@@ -156,8 +156,13 @@ public sealed partial class AccountService(
         return user.Banned ? SignInResult.Banned : new SignInResult.Success(user);
     }
 
-    /// <summary>A user's own change of password, which needs the current one.</summary>
-    public async Task ChangePasswordAsync(Guid userId, string? currentPassword, string? newPassword, CancellationToken cancellationToken)
+    /// <summary>
+    /// A user's own change of password, which needs the current one. It ends the user's other browser
+    /// sessions, which someone who knew the old password may hold; the session making the change
+    /// (<paramref name="currentCredentialId"/>, when the change comes through one) stays.
+    /// </summary>
+    public async Task ChangePasswordAsync(
+        Guid userId, string? currentPassword, string? newPassword, CancellationToken cancellationToken, Guid? currentCredentialId = null)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrEmpty(currentPassword))
@@ -186,6 +191,7 @@ public sealed partial class AccountService(
                 ? LockedOut(account.LockoutEnd!.Value)
                 : new BerthException(BerthError.InvalidCredentials, "The current password is not right");
         }
+        await sessions.EndAllAsync(userId, cancellationToken, except: currentCredentialId);
     }
 
     /// <summary>Mints a token for the user; the plaintext is returned here and never again.</summary>

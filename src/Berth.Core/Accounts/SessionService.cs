@@ -109,14 +109,27 @@ public sealed class SessionService(
         revocations.RevokeCredential(sessionId);
     }
 
-    /// <summary>Ends every session of the user (a ban, a password reset), and the streams they opened.</summary>
-    public async Task EndAllAsync(Guid userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends every session of the user (a ban, a password reset) but <paramref name="except"/> (the one
+    /// changing its own password), and the streams they opened.
+    /// </summary>
+    public async Task EndAllAsync(Guid userId, CancellationToken cancellationToken, Guid? except = null)
     {
         var now = timeProvider.GetUtcNow();
-        var live = await store.ListSessionsAsync(userId, now, cancellationToken);
-        await store.EndSessionsAsync(userId, now, cancellationToken);
+        var ending = (await store.ListSessionsAsync(userId, now, cancellationToken)).Where(s => s.Id != except).ToList();
+        if (except is null)
+        {
+            await store.EndSessionsAsync(userId, now, cancellationToken);
+        }
+        else
+        {
+            foreach (var session in ending)
+            {
+                await store.EndSessionAsync(userId, session.Id, now, cancellationToken);
+            }
+        }
         cache.InvalidateUser(userId);
-        foreach (var session in live)
+        foreach (var session in ending)
         {
             revocations.RevokeCredential(session.Id);
         }

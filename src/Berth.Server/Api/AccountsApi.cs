@@ -121,7 +121,8 @@ internal static class AccountsApi
     public static async Task<NoContent> ChangePasswordAsync(
         ChangePasswordRequest request, HttpContext context, AccountService accounts, CancellationToken cancellationToken)
     {
-        await accounts.ChangePasswordAsync(context.GetCaller().UserId, request.CurrentPassword, request.NewPassword, cancellationToken);
+        var caller = context.GetCaller();
+        await accounts.ChangePasswordAsync(caller.UserId, request.CurrentPassword, request.NewPassword, cancellationToken, caller.TokenId);
         return TypedResults.NoContent();
     }
 
