@@ -8,8 +8,9 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace Berth.Server.Accounts.Jwt;
 
 /// <summary>
-/// Berth's own JWTs (signed with <see cref="JwtSigningKey"/>, minted by <c>POST /api/v1/auth/token</c>)
-/// and the external OpenID Connect provider's: two JwtBearer schemes that end, like every scheme, in
+/// Berth's own JWTs (signed with <see cref="JwtSigningKey"/>, minted by <c>POST /api/v1/auth/token</c>,
+/// checked by <see cref="BerthJwtHandler"/>) and the external OpenID Connect provider's (a JwtBearer
+/// scheme, which fetches the provider's keys): both end, like every scheme, in
 /// <see cref="CallerPrincipal.Create"/> for a user <see cref="AccountService"/> lets act now.
 /// </summary>
 internal static partial class JwtSetup
@@ -40,29 +41,12 @@ internal static partial class JwtSetup
 
     public static AuthenticationBuilder AddBerthJwtSchemes(this AuthenticationBuilder builder)
     {
-        builder.AddJwtBearer(AuthSchemes.Jwt, null, _ => { });
+        builder.AddScheme<AuthenticationSchemeOptions, BerthJwtHandler>(AuthSchemes.Jwt, null);
+        builder.Services.AddSingleton<BerthJwtValidation>();
         builder.AddJwtBearer(AuthSchemes.ExternalJwt, null, _ => { });
-        builder.Services.AddOptions<JwtBearerOptions>(AuthSchemes.Jwt)
-            .Configure<IOptions<JwtOptions>, JwtSigningKey, TimeProvider>(ConfigureBerth);
         builder.Services.AddOptions<JwtBearerOptions>(AuthSchemes.ExternalJwt)
             .Configure<IOptions<JwtOptions>, IOptions<OidcOptions>>(ConfigureExternal);
         return builder;
-    }
-
-    private static void ConfigureBerth(JwtBearerOptions options, IOptions<JwtOptions> jwt, JwtSigningKey key, TimeProvider timeProvider)
-    {
-        options.MapInboundClaims = false;
-        options.TokenHandlers.Clear();
-        options.TokenHandlers.Add(new CachingJsonWebTokenHandler(timeProvider));
-        var parameters = options.TokenValidationParameters;
-        parameters.ValidIssuer = jwt.Value.Issuer;
-        parameters.ValidAudience = jwt.Value.Audience;
-        parameters.IssuerSigningKey = key.ValidationKey;
-        parameters.ValidAlgorithms = [Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256];
-        parameters.ValidTypes = [AccessTokenIssuer.TokenType];
-        parameters.RequireExpirationTime = true;
-        parameters.ClockSkew = jwt.Value.ClockSkew;
-        options.Events = new JwtBearerEvents { OnTokenValidated = OnBerthTokenValidatedAsync };
     }
 
     private static void ConfigureExternal(JwtBearerOptions options, IOptions<JwtOptions> jwt, IOptions<OidcOptions> oidcOptions)
@@ -86,21 +70,6 @@ internal static partial class JwtSetup
         parameters.RequireExpirationTime = true;
         parameters.ClockSkew = jwt.Value.ClockSkew;
         options.Events = new JwtBearerEvents { OnTokenValidated = OnExternalTokenValidatedAsync };
-    }
-
-    /// <summary>The token names its user (<c>sub</c>), its id (<c>jti</c>) and what it may do (<c>scope</c>).</summary>
-    private static async Task OnBerthTokenValidatedAsync(TokenValidatedContext context)
-    {
-        var token = (JsonWebToken)context.SecurityToken;
-        if (!Guid.TryParse(token.Subject, out var userId) || !Guid.TryParse(token.Id, out var tokenId))
-        {
-            context.Fail(new AuthenticationFailure(BerthError.InvalidToken, "The token is not valid"));
-            return;
-        }
-        var scopes = token.TryGetPayloadValue<string>(ScopeClaim.Name, out var names) ? ScopeClaim.Parse(names) : Scopes.None;
-        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountService>();
-        var user = await accounts.AuthenticateUserAsync(userId, context.HttpContext.RequestAborted);
-        Accept(context, user, tokenId, scopes, "The token's user no longer exists");
     }
 
     /// <summary>
