@@ -25,7 +25,7 @@ internal static class SessionCsrf
         {
             return RejectAsync(context, "A WebSocket opened with a session must come from this server's origin");
         }
-        if (IsMutating(context.Request.Method)
+        if (MutatingMethods.Contains(context.Request.Method)
             && !SessionService.CsrfMatches(feature.Session, context.Request.Headers[HeaderName].ToString()))
         {
             return RejectAsync(context, $"A request with a session cookie must send the session's CSRF token in {HeaderName}");
@@ -33,8 +33,6 @@ internal static class SessionCsrf
         return next(context);
     });
 
-    private static bool IsMutating(string method) =>
-        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
 
     private static Task RejectAsync(HttpContext context, string message) =>
         context.WriteErrorAsync(StatusCodes.Status403Forbidden, Envelope.Error(BerthError.CsrfRejected, message));

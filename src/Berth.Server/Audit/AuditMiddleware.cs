@@ -25,15 +25,13 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditLog log, TimePr
         finally
         {
             var status = context.Response.StatusCode;
-            if (IsMutating(context.Request.Method) || context.WebSockets.IsWebSocketRequest || AuditEntry.IsDenied(status))
+            if (MutatingMethods.Contains(context.Request.Method) || context.WebSockets.IsWebSocketRequest || AuditEntry.IsDenied(status))
             {
                 log.Record(Entry(context, time, status));
             }
         }
     }
 
-    private static bool IsMutating(string method) =>
-        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
 
     private static AuditEntry Entry(HttpContext context, DateTimeOffset time, int status)
     {
