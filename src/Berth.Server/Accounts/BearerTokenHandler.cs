@@ -60,12 +60,15 @@ internal sealed class BearerTokenHandler(
         CallerPrincipal.Create(Context, success.User, success.Token.Id, success.Token.Scopes ?? Scopes.All, Scheme.Name),
         Scheme.Name);
 
-    private static AuthenticateResult Fail(BerthError error, string message) =>
-        AuthenticateResult.Fail(new AuthenticationFailure(error, message));
+    private static AuthenticateResult Fail(BerthError error, string message) => AuthenticationFailure.Fail(error, message);
 }
 
-/// <summary>Why a presented token was refused, carried from authenticate to challenge.</summary>
+/// <summary>Why a presented credential was refused, carried from authenticate to challenge.</summary>
 internal sealed class AuthenticationFailure(BerthError error, string message) : Exception(message)
 {
     public BerthError Error { get; } = error;
+
+    /// <summary>A scheme's refusal that the challenge answers with <paramref name="error"/>.</summary>
+    public static AuthenticateResult Fail(BerthError error, string message) =>
+        AuthenticateResult.Fail(new AuthenticationFailure(error, message));
 }

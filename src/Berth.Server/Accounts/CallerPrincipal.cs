@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using Berth.Core.Accounts;
+using Berth.Core.Errors;
+using Microsoft.AspNetCore.Authentication;
 
 namespace Berth.Server.Accounts;
 
@@ -9,6 +11,21 @@ namespace Berth.Server.Accounts;
 /// </summary>
 internal static class CallerPrincipal
 {
+    /// <summary>
+    /// The end of every scheme that checked a credential naming its user: a ticket for the caller when
+    /// <see cref="AccountService.AuthenticateUserAsync"/> let the user in, ACCOUNT_BANNED for a banned
+    /// one, and INVALID_TOKEN with <paramref name="unknownUser"/> when the user is gone.
+    /// </summary>
+    public static AuthenticateResult Authenticate(
+        HttpContext context, UserAuthenticationResult user, Guid? credentialId, Scopes granted, string scheme, string unknownUser) =>
+        user switch
+        {
+            UserAuthenticationResult.Success success => AuthenticateResult.Success(new AuthenticationTicket(
+                Create(context, success.User, credentialId, granted, scheme), scheme)),
+            UserAuthenticationResult.BannedUser => AuthenticationFailure.Fail(BerthError.AccountBanned, "The account is banned"),
+            _ => AuthenticationFailure.Fail(BerthError.InvalidToken, unknownUser),
+        };
+
     /// <summary>
     /// The caller <paramref name="user"/>, acting through the credential <paramref name="credentialId"/>
     /// that was granted <paramref name="granted"/>; a credential never does more than its user may.

@@ -58,8 +58,7 @@ internal sealed class SessionHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
-    private static AuthenticateResult Fail(BerthError error, string message) =>
-        AuthenticateResult.Fail(new AuthenticationFailure(error, message));
+    private static AuthenticateResult Fail(BerthError error, string message) => AuthenticationFailure.Fail(error, message);
 }
 
 /// <summary>The live session that authenticated the request, for the CSRF check and the session endpoints.</summary>

@@ -30,21 +30,12 @@ internal sealed class OauthTokenHandler(
         {
             case AccessTokenResult.Valid { Token: var validated }:
                 var user = await accounts.AuthenticateUserAsync(validated.UserId, Context.RequestAborted);
-                return user switch
-                {
-                    UserAuthenticationResult.Success success => AuthenticateResult.Success(new AuthenticationTicket(
-                        CallerPrincipal.Create(Context, success.User, validated.CredentialId, validated.Scopes, Scheme.Name),
-                        Scheme.Name)),
-                    UserAuthenticationResult.BannedUser => Fail(BerthError.AccountBanned, "The account is banned"),
-                    _ => Fail(BerthError.InvalidToken, "The token is not valid"),
-                };
+                return CallerPrincipal.Authenticate(
+                    Context, user, validated.CredentialId, validated.Scopes, Scheme.Name, "The token is not valid");
             case AccessTokenResult.ExpiredToken:
-                return Fail(BerthError.TokenExpired, "The token has expired");
+                return AuthenticationFailure.Fail(BerthError.TokenExpired, "The token has expired");
             default:
-                return Fail(BerthError.InvalidToken, "The token is not valid");
+                return AuthenticationFailure.Fail(BerthError.InvalidToken, "The token is not valid");
         }
     }
-
-    private static AuthenticateResult Fail(BerthError error, string message) =>
-        AuthenticateResult.Fail(new AuthenticationFailure(error, message));
 }

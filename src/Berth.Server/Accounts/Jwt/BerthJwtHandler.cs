@@ -58,18 +58,10 @@ internal sealed class BerthJwtHandler(
         var jwt = (JsonWebToken)result.SecurityToken;
         if (!Guid.TryParse(jwt.Subject, out var userId) || !Guid.TryParse(jwt.Id, out var tokenId))
         {
-            return Fail(BerthError.InvalidToken, "The token is not valid");
+            return AuthenticationFailure.Fail(BerthError.InvalidToken, "The token is not valid");
         }
         var scopes = jwt.TryGetPayloadValue<string>(ScopeClaim.Name, out var names) ? ScopeClaim.Parse(names) : Scopes.None;
-        return await accounts.AuthenticateUserAsync(userId, Context.RequestAborted) switch
-        {
-            UserAuthenticationResult.Success success => AuthenticateResult.Success(new AuthenticationTicket(
-                CallerPrincipal.Create(Context, success.User, tokenId, scopes, Scheme.Name), Scheme.Name)),
-            UserAuthenticationResult.BannedUser => Fail(BerthError.AccountBanned, "The account is banned"),
-            _ => Fail(BerthError.InvalidToken, "The token's user no longer exists"),
-        };
+        var user = await accounts.AuthenticateUserAsync(userId, Context.RequestAborted);
+        return CallerPrincipal.Authenticate(Context, user, tokenId, scopes, Scheme.Name, "The token's user no longer exists");
     }
-
-    private static AuthenticateResult Fail(BerthError error, string message) =>
-        AuthenticateResult.Fail(new AuthenticationFailure(error, message));
 }

@@ -115,18 +115,15 @@ internal static partial class JwtSetup
 
     private static void Accept(TokenValidatedContext context, UserAuthenticationResult user, Guid? credentialId, Scopes scopes, string unknownUser)
     {
-        switch (user)
+        var result = CallerPrincipal.Authenticate(context.HttpContext, user, credentialId, scopes, context.Scheme.Name, unknownUser);
+        if (result.Succeeded)
         {
-            case UserAuthenticationResult.Success success:
-                context.Principal = CallerPrincipal.Create(context.HttpContext, success.User, credentialId, scopes, context.Scheme.Name);
-                context.Success();
-                break;
-            case UserAuthenticationResult.BannedUser:
-                context.Fail(new AuthenticationFailure(BerthError.AccountBanned, "The account is banned"));
-                break;
-            default:
-                context.Fail(new AuthenticationFailure(BerthError.InvalidToken, unknownUser));
-                break;
+            context.Principal = result.Principal;
+            context.Success();
+        }
+        else
+        {
+            context.Fail(result.Failure!);
         }
     }
 
